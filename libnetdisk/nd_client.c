@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0-or-later OR MIT
+#include "nd_client.h"
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define URI_PREFIX "netdisk://"
+
+bool nd_is_uri(const char *s)
+{
+	return !strncmp(s, URI_PREFIX, strlen(URI_PREFIX));
+}
+
+int nd_uri_parse(const char *s, struct nd_uri *uri, char *err, size_t err_len)
+{
+	const char *p, *host_end, *slash;
+	size_t host_len;
+
+	memset(uri, 0, sizeof(*uri));
+	snprintf(uri->port, sizeof(uri->port), "%d", ND_DEFAULT_PORT);
+	if (!nd_is_uri(s))
+		goto bad;
+	p = s + strlen(URI_PREFIX);
+	slash = strchr(p, '/');
+	if (*p == '[') {
+		host_end = strchr(p, ']');
+		if (!host_end || (slash && host_end > slash))
+			goto bad;
+		host_len = (size_t)(host_end - p - 1);
+		p++;
+		host_end++;
+	} else {
+		host_end = p + strcspn(p, ":/");
+		host_len = (size_t)(host_end - p);
+	}
+	if (!host_len || host_len >= sizeof(uri->host))
+		goto bad;
+	memcpy(uri->host, p, host_len);
+	p = host_end;
+	if (*p == ':') {
+		size_t n = strcspn(++p, "/");
+		char *end;
+		long port;
+
+		if (!n || n >= sizeof(uri->port))
+			goto bad;
+		memcpy(uri->port, p, n);
+		uri->port[n] = '\0';
+		port = strtol(uri->port, &end, 10);
+		if (*end || port < 1 || port > 65535)
+			goto bad;
+		p += n;
+	}
+	if (*p == '/') {
+		p++;
+		if (strlen(p) >= ND_NAME_SIZE || !nd_valid_export_name(p)) {
+			snprintf(err, err_len, "invalid export name in '%s'", s);
+			return -1;
+		}
+		strcpy(uri->export_name, p);
+	} else if (*p) {
+		goto bad;
+	}
+	return 0;
+bad:
+	snprintf(err, err_len, "'%s' is not of the form netdisk://HOST[:PORT][/EXPORT]", s);
+	return -1;
+}
+
+int nd_default_identity(char out[ND_NAME_SIZE])
+{
+	char host[256];
+
+	if (gethostname(host, sizeof(host)))
+		return -1;
+	host[sizeof(host) - 1] = '\0';
+	host[strcspn(host, ".")] = '\0';
+	if (strlen(host) >= ND_NAME_SIZE || !nd_valid_identity(host))
+		return -1;
+	strcpy(out, host);
+	return 0;
+}
+
+static int tcp_connect(const struct nd_uri *uri, char *err, size_t err_len)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_ADDRCONFIG };
+	struct addrinfo *res, *ai;
+	int fd = -1, rc, saved = 0;
+
+	rc = getaddrinfo(uri->host, uri->port, &hints, &res);
+	if (rc) {
+		snprintf(err, err_len, "cannot resolve %s: %s", uri->host,
+			 gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+			    ai->ai_protocol);
+		if (fd < 0) {
+			saved = errno;
+			continue;
+		}
+		if (!connect(fd, ai->ai_addr, ai->ai_addrlen))
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		snprintf(err, err_len, "cannot reach %s port %s: %s", uri->host,
+			 uri->port, strerror(saved));
+		return -1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	return fd;
+}
+
+int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
+		   const char *identity, const uint8_t key[ND_KEY_SIZE],
+		   char *err, size_t err_len)
+{
+	struct nd_info *info;
+	uint8_t type;
+	long len;
+	int fd;
+
+	memset(c, 0, sizeof(*c));
+	c->s.fd = -1;
+	c->buf = malloc(ND_MAX_RECORD + ND_RECORD_OVERHEAD);
+	if (!c->buf) {
+		snprintf(err, err_len, "out of memory");
+		return -1;
+	}
+	fd = tcp_connect(uri, err, err_len);
+	if (fd < 0)
+		goto fail;
+	nd_session_init(&c->s, fd);
+	if (nd_session_connect(&c->s, identity, uri->export_name, key)) {
+		snprintf(err, err_len, "%s: %s", uri->host, c->s.error);
+		goto fail;
+	}
+	len = nd_session_recv(&c->s, &type, c->buf, ND_MAX_RECORD + ND_RECORD_OVERHEAD);
+	if (len < 0 || type != ND_REC_INFO || len != sizeof(*info)) {
+		snprintf(err, err_len, "%s: no export info: %s", uri->host,
+			 len < 0 ? c->s.error : "unexpected record");
+		goto fail;
+	}
+	info = (struct nd_info *)nd_record_payload(c->buf);
+	if (ntohl(info->status)) {
+		snprintf(err, err_len, "%s: export '%s': %s", uri->host,
+			 uri->export_name[0] ? uri->export_name : "(default)",
+			 nd_status_name(ntohl(info->status)));
+		goto fail;
+	}
+	c->info.size = be64toh(info->size);
+	c->info.block_size = ntohl(info->block_size);
+	c->info.max_io = ntohl(info->max_io);
+	c->info.flags = ntohl(info->flags);
+	if (!c->info.max_io || c->info.max_io > ND_MAX_IO || !c->info.block_size) {
+		snprintf(err, err_len, "%s: server sent invalid export info", uri->host);
+		goto fail;
+	}
+	return 0;
+fail:
+	nd_client_close(c);
+	return -1;
+}
+
+void nd_client_close(struct nd_client *c)
+{
+	if (c->s.fd >= 0)
+		close(c->s.fd);
+	nd_session_free(&c->s);
+	free(c->buf);
+	memset(c, 0, sizeof(*c));
+	c->s.fd = -1;
+}
+
+int nd_client_send(struct nd_client *c, uint16_t type, uint16_t flags,
+		   uint64_t handle, uint64_t offset, uint32_t length,
+		   const void *data)
+{
+	struct nd_request *rq = (struct nd_request *)nd_record_payload(c->buf);
+	size_t len = sizeof(*rq);
+
+	rq->type = htons(type);
+	rq->flags = htons(flags);
+	rq->length = htonl(length);
+	rq->handle = htobe64(handle);
+	rq->offset = htobe64(offset);
+	if (type == ND_CMD_WRITE) {
+		if (length > ND_MAX_IO)
+			return -1;
+		if (data != rq + 1)
+			memcpy(rq + 1, data, length);
+		len += length;
+	}
+	return nd_session_send(&c->s, ND_REC_REQUEST, c->buf, len);
+}
+
+uint8_t *nd_client_write_data(struct nd_client *c)
+{
+	return nd_record_payload(c->buf) + sizeof(struct nd_request);
+}
+
+int nd_client_recv(struct nd_client *c, struct nd_client_reply *r)
+{
+	struct nd_reply *rp = (struct nd_reply *)nd_record_payload(c->buf);
+	uint8_t type;
+	long len;
+
+	len = nd_session_recv(&c->s, &type, c->buf, ND_MAX_RECORD + ND_RECORD_OVERHEAD);
+	if (len < 0)
+		return -1;
+	if (type != ND_REC_REPLY || (size_t)len < sizeof(*rp) ||
+	    (size_t)len != sizeof(*rp) + ntohl(rp->length)) {
+		snprintf(c->s.error, sizeof(c->s.error), "malformed reply record");
+		return -1;
+	}
+	r->handle = be64toh(rp->handle);
+	r->status = ntohl(rp->status);
+	r->length = ntohl(rp->length);
+	r->data = (const uint8_t *)(rp + 1);
+	return 0;
+}

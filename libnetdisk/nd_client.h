@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later OR MIT */
+/* Userspace protocol v1 client: one authenticated connection to an export. */
+#ifndef ND_CLIENT_H
+#define ND_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nd_session.h"
+
+struct nd_uri {
+	char host[256];
+	char port[8];
+	char export_name[ND_NAME_SIZE];
+};
+
+struct nd_export_info {
+	uint64_t size;
+	uint32_t block_size;
+	uint32_t max_io;
+	uint32_t flags;		/* ND_INFO_* */
+};
+
+struct nd_client {
+	struct nd_session s;
+	struct nd_export_info info;
+	uint8_t *buf;		/* one record, ND_MAX_RECORD + overhead */
+};
+
+struct nd_client_reply {
+	uint64_t handle;
+	uint32_t status;
+	uint32_t length;
+	const uint8_t *data;	/* READ data, valid until the next receive */
+};
+
+/* Returns true and fills uri for "netdisk://HOST[:PORT][/EXPORT]". */
+bool nd_is_uri(const char *s);
+int nd_uri_parse(const char *s, struct nd_uri *uri, char *err, size_t err_len);
+
+/*
+ * Connects, authenticates and reads the export info. On failure returns -1
+ * and writes a user-facing reason into err.
+ */
+int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
+		   const char *identity, const uint8_t key[ND_KEY_SIZE],
+		   char *err, size_t err_len);
+void nd_client_close(struct nd_client *c);
+
+int nd_client_send(struct nd_client *c, uint16_t type, uint16_t flags,
+		   uint64_t handle, uint64_t offset, uint32_t length,
+		   const void *data);
+/* Where WRITE data may be placed to be sent without a copy. */
+uint8_t *nd_client_write_data(struct nd_client *c);
+int nd_client_recv(struct nd_client *c, struct nd_client_reply *r);
+
+/* The default client identity: the short host name. */
+int nd_default_identity(char out[ND_NAME_SIZE]);
+
+#endif

@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0-or-later OR MIT
+/* netdiskctl: the userspace client of netdisk exports. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/fs.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nd_client.h"
+#include "nd_keys.h"
+
+#define DEFAULT_CLIENT_KEY_FILE "/etc/netdisk/netdisk.key"
+#define COPY_WINDOW 8		/* requests in flight per connection */
+
+struct client_opts {
+	const char *key_file;
+	char identity[ND_NAME_SIZE];
+	unsigned int connections;
+	bool progress;
+	uint64_t rekey_records;
+};
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("netdiskctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: netdiskctl keygen\n"
+"       netdiskctl info [OPTIONS] netdisk://HOST[:PORT][/EXPORT]\n"
+"       netdiskctl copy [OPTIONS] SRC DST\n"
+"\n"
+"copy transfers a whole image; one of SRC and DST is a local file or block\n"
+"device, the other a netdisk:// URI.\n"
+"\n"
+"  -K, --key-file=PATH    key file: a bare key, or 'identity key' lines\n"
+"                         (default: $NETDISK_KEY_FILE or " DEFAULT_CLIENT_KEY_FILE ")\n"
+"  -i, --identity=NAME    identity to present (default: short host name)\n"
+"  -j, --connections=N    parallel connections for copy (default: 4)\n"
+"  -p, --progress         show progress (default when stderr is a terminal)\n"
+"  -h, --help             show this help\n");
+}
+
+static void load_key(const struct client_opts *o, uint8_t key[ND_KEY_SIZE])
+{
+	const char *path = o->key_file ? o->key_file : getenv("NETDISK_KEY_FILE");
+	struct nd_keyring kr;
+	char err[512];
+
+	if (!path)
+		path = DEFAULT_CLIENT_KEY_FILE;
+	if (nd_keyring_load(&kr, path, false, err, sizeof(err)))
+		die("%s", err);
+	if (!nd_keyring_lookup(&kr, o->identity, key))
+		die("%s has no key for identity '%s'", path, o->identity);
+	nd_keyring_free(&kr);
+}
+
+static void client_open(struct nd_client *c, const struct nd_uri *uri,
+			const struct client_opts *o, const uint8_t key[ND_KEY_SIZE])
+{
+	char err[512];
+
+	if (nd_client_open(c, uri, o->identity, key, err, sizeof(err)))
+		die("%s", err);
+	if (o->rekey_records)
+		c->s.rekey_records = o->rekey_records;
+}
+
+static int cmd_keygen(void)
+{
+	uint8_t key[ND_KEY_SIZE];
+	char hex[2 * ND_KEY_SIZE + 1];
+
+	if (nd_random(key, sizeof(key)))
+		die("no random bytes available");
+	nd_format_hex_key(key, hex);
+	nd_wipe(key, sizeof(key));
+	printf("%s\n", hex);
+	return 0;
+}
+
+static int cmd_info(const struct client_opts *o, const char *target)
+{
+	uint8_t key[ND_KEY_SIZE];
+	struct nd_client c;
+	struct nd_uri uri;
+	char err[512];
+	uint32_t f;
+
+	if (nd_uri_parse(target, &uri, err, sizeof(err)))
+		die("%s", err);
+	load_key(o, key);
+	client_open(&c, &uri, o, key);
+	f = c.info.flags;
+	printf("size: %llu\n", (unsigned long long)c.info.size);
+	printf("block size: %u\n", c.info.block_size);
+	printf("max request: %u\n", c.info.max_io);
+	printf("read-only: %s\n", f & ND_INFO_READ_ONLY ? "yes" : "no");
+	printf("features:%s%s%s%s\n", f & ND_INFO_FLUSH ? " flush" : "",
+	       f & ND_INFO_FUA ? " fua" : "", f & ND_INFO_TRIM ? " trim" : "",
+	       f & ND_INFO_WRITE_ZEROES ? " write-zeroes" : "");
+	nd_client_close(&c);
+	nd_wipe(key, sizeof(key));
+	return 0;
+}
+
+/* One copy job, shared by the worker threads. */
+struct copy {
+	const struct client_opts *o;
+	const struct nd_uri *uri;
+	const uint8_t *key;
+	bool upload;
+	int local_fd;
+	bool sparse_ok;		/* local side is a fresh file: skip zero chunks */
+	uint64_t size;
+	uint32_t chunk;
+	atomic_uint_fast64_t next;	/* next offset to hand out */
+	atomic_uint_fast64_t done;	/* bytes finished */
+	atomic_bool failed;
+	char error[512];
+	pthread_mutex_t lock;
+};
+
+static void copy_fail(struct copy *cp, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void copy_fail(struct copy *cp, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&cp->lock);
+	if (!atomic_exchange(&cp->failed, true)) {
+		va_start(ap, fmt);
+		vsnprintf(cp->error, sizeof(cp->error), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&cp->lock);
+}
+
+static bool all_zero(const uint8_t *p, size_t len)
+{
+	return !len || (p[0] == 0 && !memcmp(p, p + 1, len - 1));
+}
+
+static uint32_t chunk_len(const struct copy *cp, uint64_t off)
+{
+	return cp->size - off < cp->chunk ? (uint32_t)(cp->size - off) : cp->chunk;
+}
+
+static bool take_chunk(struct copy *cp, uint64_t *off, uint32_t *len)
+{
+	uint64_t o = atomic_fetch_add(&cp->next, cp->chunk);
+
+	if (o >= cp->size || atomic_load(&cp->failed))
+		return false;
+	*off = o;
+	*len = chunk_len(cp, o);
+	return true;
+}
+
+static int send_chunk(struct copy *cp, struct nd_client *c, uint64_t off, uint32_t len)
+{
+	uint8_t *data;
+	ssize_t n;
+
+	if (!cp->upload)
+		return nd_client_send(c, ND_CMD_READ, 0, off, off, len, NULL);
+	data = nd_client_write_data(c);
+	n = pread(cp->local_fd, data, len, (off_t)off);
+	if (n != (ssize_t)len) {
+		copy_fail(cp, "reading source at offset %llu: %s",
+			  (unsigned long long)off, n < 0 ? strerror(errno) : "short read");
+		return -1;
+	}
+	if (all_zero(data, len) && (c->info.flags & ND_INFO_WRITE_ZEROES))
+		return nd_client_send(c, ND_CMD_WRITE_ZEROES, 0, off, off, len, NULL);
+	return nd_client_send(c, ND_CMD_WRITE, 0, off, off, len, data);
+}
+
+static int finish_chunk(struct copy *cp, const struct nd_client_reply *r)
+{
+	uint64_t off = r->handle;
+
+	if (off >= cp->size || off % cp->chunk) {
+		copy_fail(cp, "server answered a request that was never sent");
+		return -1;
+	}
+	if (r->status) {
+		copy_fail(cp, "%s at offset %llu: %s", cp->upload ? "write" : "read",
+			  (unsigned long long)off, nd_status_name(r->status));
+		return -1;
+	}
+	if (!cp->upload) {
+		if (r->length != chunk_len(cp, off)) {
+			copy_fail(cp, "server sent %u bytes for a %u-byte read",
+				  r->length, chunk_len(cp, off));
+			return -1;
+		}
+		if (!(cp->sparse_ok && all_zero(r->data, r->length)) &&
+		    pwrite(cp->local_fd, r->data, r->length, (off_t)off) !=
+		    (ssize_t)r->length) {
+			copy_fail(cp, "writing destination at offset %llu: %s",
+				  (unsigned long long)off, strerror(errno));
+			return -1;
+		}
+	}
+	atomic_fetch_add(&cp->done, chunk_len(cp, off));
+	return 0;
+}
+
+static void *copy_worker(void *arg)
+{
+	struct copy *cp = arg;
+	struct nd_client c;
+	struct nd_client_reply r;
+	unsigned int inflight = 0;
+	char err[512];
+
+	if (nd_client_open(&c, cp->uri, cp->o->identity, cp->key, err, sizeof(err))) {
+		copy_fail(cp, "%s", err);
+		return NULL;
+	}
+	if (cp->o->rekey_records)
+		c.s.rekey_records = cp->o->rekey_records;
+	for (;;) {
+		uint64_t off;
+		uint32_t len;
+
+		while (inflight < COPY_WINDOW && take_chunk(cp, &off, &len)) {
+			if (send_chunk(cp, &c, off, len)) {
+				if (c.s.error[0])
+					copy_fail(cp, "%s: %s", cp->uri->host, c.s.error);
+				goto out;
+			}
+			inflight++;
+		}
+		if (!inflight)
+			break;
+		if (nd_client_recv(&c, &r)) {
+			copy_fail(cp, "%s: %s", cp->uri->host, c.s.error);
+			goto out;
+		}
+		inflight--;
+		if (finish_chunk(cp, &r))
+			goto out;
+	}
+	if (cp->upload && !atomic_load(&cp->failed)) {
+		if (nd_client_send(&c, ND_CMD_FLUSH, 0, UINT64_MAX, 0, 0, NULL) ||
+		    nd_client_recv(&c, &r))
+			copy_fail(cp, "flush: %s", c.s.error);
+		else if (r.status)
+			copy_fail(cp, "flush: %s", nd_status_name(r.status));
+	}
+out:
+	nd_client_close(&c);
+	return NULL;
+}
+
+static void show_progress(const struct copy *cp, double elapsed, bool final)
+{
+	uint64_t done = atomic_load(&cp->done);
+	double pct = cp->size ? 100.0 * (double)done / (double)cp->size : 100.0;
+	int width = 30, fill = (int)(pct / 100.0 * width);
+
+	fprintf(stderr, "\r[%.*s%*s] %5.1f%% %8.1f MiB %7.1f MiB/s%s",
+		fill, "##############################", width - fill, "", pct,
+		(double)done / 1048576.0,
+		elapsed > 0 ? (double)done / 1048576.0 / elapsed : 0.0,
+		final ? "\n" : "");
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t local_size(int fd, const char *path)
+{
+	struct stat st;
+	uint64_t size;
+
+	if (fstat(fd, &st))
+		die("%s: %s", path, strerror(errno));
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, &size))
+			die("%s: %s", path, strerror(errno));
+		return size;
+	}
+	return (uint64_t)st.st_size;
+}
+
+static int cmd_copy(const struct client_opts *o, const char *src, const char *dst)
+{
+	struct copy cp = { .o = o, .lock = PTHREAD_MUTEX_INITIALIZER };
+	pthread_t threads[64];
+	uint8_t key[ND_KEY_SIZE];
+	struct nd_client probe;
+	struct nd_uri uri;
+	unsigned int started = 0;
+	const char *remote, *local;
+	bool show;
+	double t0;
+	char err[512];
+	struct stat st;
+
+	if (nd_is_uri(src) == nd_is_uri(dst))
+		die("copy needs exactly one netdisk:// URI and one local path "
+		    "(to copy between servers, copy through a local file)");
+	cp.upload = nd_is_uri(dst);
+	remote = cp.upload ? dst : src;
+	local = cp.upload ? src : dst;
+	if (nd_uri_parse(remote, &uri, err, sizeof(err)))
+		die("%s", err);
+	load_key(o, key);
+	cp.uri = &uri;
+	cp.key = key;
+	client_open(&probe, &uri, o, key);
+	cp.chunk = probe.info.max_io;
+	if (cp.upload) {
+		if (probe.info.flags & ND_INFO_READ_ONLY)
+			die("%s: export is read-only", remote);
+		cp.local_fd = open(local, O_RDONLY | O_CLOEXEC);
+		if (cp.local_fd < 0)
+			die("%s: %s", local, strerror(errno));
+		cp.size = local_size(cp.local_fd, local);
+		if (cp.size > probe.info.size)
+			die("%s (%llu bytes) does not fit in %s (%llu bytes); nothing written",
+			    local, (unsigned long long)cp.size, remote,
+			    (unsigned long long)probe.info.size);
+	} else {
+		cp.size = probe.info.size;
+		cp.local_fd = open(local, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (cp.local_fd < 0)
+			die("%s: %s", local, strerror(errno));
+		if (fstat(cp.local_fd, &st))
+			die("%s: %s", local, strerror(errno));
+		if (S_ISREG(st.st_mode)) {
+			if (ftruncate(cp.local_fd, 0) ||
+			    ftruncate(cp.local_fd, (off_t)cp.size))
+				die("%s: %s", local, strerror(errno));
+			cp.sparse_ok = true;
+		} else if (local_size(cp.local_fd, local) < cp.size) {
+			die("%s is smaller than %s (%llu bytes)", local, remote,
+			    (unsigned long long)cp.size);
+		}
+	}
+	nd_client_close(&probe);
+
+	show = o->progress || isatty(2);
+	t0 = now();
+	for (; started < o->connections; started++)
+		if (pthread_create(&threads[started], NULL, copy_worker, &cp))
+			break;
+	if (!started)
+		die("cannot start threads");
+	if (show) {
+		while (atomic_load(&cp.done) < cp.size && !atomic_load(&cp.failed)) {
+			show_progress(&cp, now() - t0, false);
+			usleep(200 * 1000);
+		}
+	}
+	for (unsigned int i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	if (show)
+		show_progress(&cp, now() - t0, true);
+	nd_wipe(key, sizeof(key));
+	if (!cp.upload && !cp.failed && fsync(cp.local_fd))
+		copy_fail(&cp, "%s: %s", local, strerror(errno));
+	if (close(cp.local_fd) && !cp.upload)
+		copy_fail(&cp, "%s: %s", local, strerror(errno));
+	if (cp.failed)
+		die("copy failed: %s", cp.error);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "key-file", required_argument, NULL, 'K' },
+		{ "identity", required_argument, NULL, 'i' },
+		{ "connections", required_argument, NULL, 'j' },
+		{ "progress", no_argument, NULL, 'p' },
+		{ "rekey-records", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct client_opts o = { .connections = 4 };
+	const char *cmd;
+	char *end;
+	int opt;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	optind = 2;
+	while ((opt = getopt_long(argc, argv, "K:i:j:ph", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'K':
+			o.key_file = optarg;
+			break;
+		case 'i':
+			if (strlen(optarg) >= ND_NAME_SIZE || !nd_valid_identity(optarg))
+				die("invalid identity '%s' (1-63 of A-Z a-z 0-9 . _ : @ -)", optarg);
+			strcpy(o.identity, optarg);
+			break;
+		case 'j':
+			o.connections = (unsigned int)strtoul(optarg, &end, 10);
+			if (*end || o.connections < 1 || o.connections > 64)
+				die("--connections takes 1..64");
+			break;
+		case 'p':
+			o.progress = true;
+			break;
+		case 'R':
+			o.rekey_records = strtoull(optarg, &end, 10);
+			if (*end || !o.rekey_records)
+				die("--rekey-records takes a positive number");
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!o.identity[0] && nd_default_identity(o.identity))
+		die("the host name is not a valid identity; give --identity");
+	if (!strcmp(cmd, "keygen") && optind == argc)
+		return cmd_keygen();
+	if (!strcmp(cmd, "info") && optind + 1 == argc)
+		return cmd_info(&o, argv[optind]);
+	if (!strcmp(cmd, "copy") && optind + 2 == argc)
+		return cmd_copy(&o, argv[optind], argv[optind + 1]);
+	usage(stderr);
+	return 2;
+}

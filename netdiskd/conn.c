@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0-or-later OR MIT
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "nd_session.h"
+#include "request.h"
+#include "server.h"
+
+enum {
+	CONN_JOBS = 8,		/* requests decrypted ahead of the workers */
+	CONN_WORKERS = 2,
+	CONN_SEND_TIMEOUT_S = 60,
+};
+
+#define JOB_BUF_SIZE (ND_MAX_RECORD + ND_RECORD_OVERHEAD)
+
+struct job {
+	uint8_t *buf;		/* one record, laid out for the wire */
+	struct request rq;	/* decoded from buf */
+};
+
+struct conn {
+	struct conn *next, *prev;	/* server's list, under server lock */
+	struct server *srv;
+	int fd;
+	struct nd_session s;
+	struct log_peer peer;
+	char address[INET6_ADDRSTRLEN + 8];
+	char identity[ND_NAME_SIZE];
+	char export_name[ND_NAME_SIZE];
+	struct export *exp;
+	bool read_only;
+
+	pthread_mutex_t send_lock;	/* orders sealing and sending of replies */
+
+	pthread_mutex_t lock;		/* protects everything below */
+	pthread_cond_t changed;
+	struct job jobs[CONN_JOBS];
+	struct job *free_jobs[CONN_JOBS];
+	unsigned int free_count;
+	struct job *queue[CONN_JOBS];
+	unsigned int queue_head, queue_len;
+	bool closing;
+	pthread_t workers[CONN_WORKERS];
+	unsigned int worker_count;
+
+	uint64_t requests, bytes_read, bytes_written;
+};
+
+static bool lookup_key(void *ctx, const char *identity, uint8_t key[ND_KEY_SIZE])
+{
+	struct server *srv = ctx;
+
+	return nd_keyring_lookup(&srv->keys, identity, key);
+}
+
+/* Registers a connection; fails once the server is stopping or full. */
+static bool server_conn_add(struct server *srv, struct conn *c)
+{
+	bool ok;
+
+	pthread_mutex_lock(&srv->lock);
+	ok = !srv->stopping && srv->conn_count < srv->cfg.max_connections;
+	if (ok) {
+		c->next = srv->conns;
+		if (c->next)
+			c->next->prev = c;
+		srv->conns = c;
+		srv->conn_count++;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return ok;
+}
+
+static void server_conn_remove(struct server *srv, struct conn *c)
+{
+	pthread_mutex_lock(&srv->lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	srv->conn_count--;
+	pthread_cond_broadcast(&srv->idle);
+	pthread_mutex_unlock(&srv->lock);
+}
+
+void conn_stop_all(struct server *srv)
+{
+	pthread_mutex_lock(&srv->lock);
+	srv->stopping = true;
+	for (struct conn *c = srv->conns; c; c = c->next)
+		shutdown(c->fd, SHUT_RD);
+	while (srv->conn_count)
+		pthread_cond_wait(&srv->idle, &srv->lock);
+	pthread_mutex_unlock(&srv->lock);
+}
+
+static struct job *job_get(struct conn *c)
+{
+	struct job *j;
+
+	pthread_mutex_lock(&c->lock);
+	while (!c->free_count)
+		pthread_cond_wait(&c->changed, &c->lock);
+	j = c->free_jobs[--c->free_count];
+	pthread_mutex_unlock(&c->lock);
+	return j;
+}
+
+static void job_put(struct conn *c, struct job *j)
+{
+	pthread_mutex_lock(&c->lock);
+	c->free_jobs[c->free_count++] = j;
+	pthread_cond_broadcast(&c->changed);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void job_queue(struct conn *c, struct job *j)
+{
+	pthread_mutex_lock(&c->lock);
+	c->queue[(c->queue_head + c->queue_len++) % CONN_JOBS] = j;
+	c->requests++;
+	pthread_cond_broadcast(&c->changed);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Returns NULL once the connection is closing and the queue is empty. */
+static struct job *job_dequeue(struct conn *c)
+{
+	struct job *j = NULL;
+
+	pthread_mutex_lock(&c->lock);
+	while (!c->queue_len && !c->closing)
+		pthread_cond_wait(&c->changed, &c->lock);
+	if (c->queue_len) {
+		j = c->queue[c->queue_head];
+		c->queue_head = (c->queue_head + 1) % CONN_JOBS;
+		c->queue_len--;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return j;
+}
+
+static void *worker_main(void *arg)
+{
+	struct conn *c = arg;
+	struct job *j;
+
+	while ((j = job_dequeue(c))) {
+		struct nd_reply *rp = (struct nd_reply *)nd_record_payload(j->buf);
+		uint32_t data_len, st;
+		int rc;
+
+		/* The reply header overwrites the request header: rq is a copy. */
+		st = request_execute(c->exp, c->read_only, &j->rq,
+				     (uint8_t *)(rp + 1), &data_len);
+		rp->status = htonl(st);
+		rp->length = htonl(data_len);
+		rp->handle = htobe64(j->rq.handle);
+		if (st)
+			log_msg(LOG_DEBUG, &c->peer, "request type %u at %llu+%u refused: %s",
+				j->rq.type, (unsigned long long)j->rq.offset,
+				j->rq.length, nd_status_name(st));
+		pthread_mutex_lock(&c->send_lock);
+		rc = nd_session_send(&c->s, ND_REC_REPLY, j->buf, sizeof(*rp) + data_len);
+		pthread_mutex_unlock(&c->send_lock);
+		if (rc) {
+			log_msg(LOG_WARNING, &c->peer, "dropping connection: %s", c->s.error);
+			shutdown(c->fd, SHUT_RDWR);
+		}
+		pthread_mutex_lock(&c->lock);
+		if (!st && j->rq.type == ND_CMD_READ)
+			c->bytes_read += j->rq.length;
+		else if (!st && j->rq.type == ND_CMD_WRITE)
+			c->bytes_written += j->rq.length;
+		pthread_mutex_unlock(&c->lock);
+		job_put(c, j);
+	}
+	return NULL;
+}
+
+/*
+ * Reads one request into j. Returns false when the connection must end: the
+ * peer closed it, or sent something that is not a well-formed request.
+ */
+static bool read_request(struct conn *c, struct job *j)
+{
+	uint8_t type;
+	long len = nd_session_recv(&c->s, &type, j->buf, JOB_BUF_SIZE);
+	char why[128];
+
+	if (len < 0) {
+		bool closed = !strcmp(c->s.error, "connection closed");
+
+		log_msg(closed ? LOG_DEBUG : LOG_WARNING, &c->peer,
+			"%s%s", closed ? "" : "dropping connection: ", c->s.error);
+		return false;
+	}
+	if (request_decode(type, nd_record_payload(j->buf), (size_t)len, &j->rq,
+			   why, sizeof(why))) {
+		log_msg(LOG_WARNING, &c->peer, "dropping connection: %s", why);
+		return false;
+	}
+	return true;
+}
+
+static bool send_info(struct conn *c, uint32_t status)
+{
+	uint8_t buf[sizeof(struct nd_info) + ND_RECORD_OVERHEAD];
+	struct nd_info *info = (struct nd_info *)nd_record_payload(buf);
+	uint32_t flags = ND_INFO_FLUSH;
+
+	memset(info, 0, sizeof(*info));
+	info->status = htonl(status);
+	if (!status) {
+		if (c->read_only)
+			flags |= ND_INFO_READ_ONLY;
+		else
+			flags |= ND_INFO_FUA | ND_INFO_TRIM | ND_INFO_WRITE_ZEROES;
+		info->flags = htonl(flags);
+		info->size = htobe64(c->exp->size);
+		info->block_size = htonl(c->exp->block_size);
+		info->max_io = htonl(ND_MAX_IO);
+	}
+	if (nd_session_send(&c->s, ND_REC_INFO, buf, sizeof(*info))) {
+		log_msg(LOG_WARNING, &c->peer, "cannot send export info: %s", c->s.error);
+		return false;
+	}
+	return status == ND_OK;
+}
+
+static void set_timeout(int fd, int opt, unsigned int seconds)
+{
+	struct timeval tv = { .tv_sec = seconds };
+
+	setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
+/* Authenticates the client and picks its export; false ends the connection. */
+static bool handshake(struct conn *c)
+{
+	struct server *srv = c->srv;
+	enum nd_accept_result r;
+	const struct export_config *ec;
+
+	set_timeout(c->fd, SO_RCVTIMEO, srv->cfg.handshake_timeout_s);
+	r = nd_session_accept(&c->s, lookup_key, srv, c->identity, c->export_name);
+	if (r != ND_ACCEPT_OK) {
+		if (errno == EAGAIN && r == ND_ACCEPT_IO)
+			snprintf(c->s.error, sizeof(c->s.error), "handshake timed out");
+		log_msg(r == ND_ACCEPT_IO ? LOG_INFO : LOG_WARNING, &c->peer,
+			"handshake failed: %s", c->s.error);
+		return false;
+	}
+	set_timeout(c->fd, SO_RCVTIMEO, 0);
+	if (srv->cfg.rekey_records)
+		c->s.rekey_records = srv->cfg.rekey_records;
+
+	c->exp = server_find_export(srv, c->export_name);
+	if (!c->exp) {
+		log_msg(LOG_WARNING, &c->peer, "refused: no export named '%s'",
+			c->export_name);
+		send_info(c, ND_ERR_NO_EXPORT);
+		return false;
+	}
+	ec = c->exp->cfg;
+	if (!id_list_contains(&ec->allow, c->identity)) {
+		log_msg(LOG_WARNING, &c->peer, "refused: identity not allowed on export '%s'",
+			ec->name);
+		send_info(c, ND_ERR_DENIED);
+		return false;
+	}
+	c->read_only = c->exp->read_only || !id_list_contains(&ec->allow_write, c->identity);
+	strcpy(c->export_name, ec->name);
+	if (!send_info(c, ND_OK))
+		return false;
+	log_msg(LOG_INFO, &c->peer, "connected to export '%s' (%s)", ec->name,
+		c->read_only ? "read-only" : "read-write");
+	return true;
+}
+
+static void conn_free(struct conn *c)
+{
+	for (unsigned int i = 0; i < CONN_JOBS; i++)
+		free(c->jobs[i].buf);
+	nd_session_free(&c->s);
+	pthread_mutex_destroy(&c->send_lock);
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->changed);
+	free(c);
+}
+
+static void serve(struct conn *c)
+{
+	for (unsigned int i = 0; i < CONN_WORKERS; i++) {
+		if (pthread_create(&c->workers[i], NULL, worker_main, c)) {
+			log_msg(LOG_ERR, &c->peer, "cannot start worker thread");
+			break;
+		}
+		c->worker_count++;
+	}
+	while (c->worker_count) {
+		struct job *j = job_get(c);
+
+		if (!j->buf && !(j->buf = malloc(JOB_BUF_SIZE))) {
+			log_msg(LOG_ERR, &c->peer, "out of memory");
+			job_put(c, j);
+			break;
+		}
+		if (!read_request(c, j)) {
+			job_put(c, j);
+			break;
+		}
+		job_queue(c, j);
+	}
+	/* Let the workers answer everything already accepted, then stop. */
+	pthread_mutex_lock(&c->lock);
+	c->closing = true;
+	pthread_cond_broadcast(&c->changed);
+	pthread_mutex_unlock(&c->lock);
+	for (unsigned int i = 0; i < c->worker_count; i++)
+		pthread_join(c->workers[i], NULL);
+	log_msg(LOG_INFO, &c->peer,
+		"disconnected after %llu requests (%llu bytes read, %llu written)",
+		(unsigned long long)c->requests, (unsigned long long)c->bytes_read,
+		(unsigned long long)c->bytes_written);
+}
+
+static void *conn_main(void *arg)
+{
+	struct conn *c = arg;
+
+	if (handshake(c))
+		serve(c);
+	server_conn_remove(c->srv, c);
+	close(c->fd);
+	conn_free(c);
+	return NULL;
+}
+
+static void format_address(const struct sockaddr *sa, char *out, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned int port = 0;
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+		snprintf(out, len, "%s:%u", host, port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+		snprintf(out, len, "[%s]:%u", host, port);
+	} else {
+		snprintf(out, len, "local");
+	}
+}
+
+int conn_start(struct server *srv, int fd, const struct sockaddr *addr,
+	       socklen_t addr_len)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	pthread_attr_t attr;
+	pthread_t thread;
+	int one = 1;
+
+	(void)addr_len;
+	if (!c) {
+		close(fd);
+		return -1;
+	}
+	c->srv = srv;
+	c->fd = fd;
+	format_address(addr, c->address, sizeof(c->address));
+	c->peer.address = c->address;
+	c->peer.identity = c->identity;
+	c->peer.export_name = c->export_name;
+	nd_session_init(&c->s, fd);
+	pthread_mutex_init(&c->send_lock, NULL);
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->changed, NULL);
+	for (unsigned int i = 0; i < CONN_JOBS; i++)
+		c->free_jobs[c->free_count++] = &c->jobs[i];
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	set_timeout(fd, SO_SNDTIMEO, CONN_SEND_TIMEOUT_S);
+
+	if (!server_conn_add(srv, c)) {
+		log_msg(LOG_WARNING, &c->peer, "refused: server is stopping or at max-connections");
+		goto fail;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	if (pthread_create(&thread, &attr, conn_main, c)) {
+		pthread_attr_destroy(&attr);
+		log_msg(LOG_ERR, &c->peer, "cannot start connection thread");
+		server_conn_remove(srv, c);
+		goto fail;
+	}
+	pthread_attr_destroy(&attr);
+	return 0;
+fail:
+	close(fd);
+	conn_free(c);
+	return -1;
+}

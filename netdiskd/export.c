@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0-or-later OR MIT
+#include "export.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+
+int export_open(struct export *e, const struct export_config *cfg, char *err,
+		size_t err_len)
+{
+	struct stat st;
+	int flags = cfg->read_only ? O_RDONLY : O_RDWR;
+
+	memset(e, 0, sizeof(*e));
+	e->cfg = cfg;
+	e->read_only = cfg->read_only;
+	e->fd = open(cfg->path, flags | O_CLOEXEC);
+	if (e->fd < 0) {
+		snprintf(err, err_len, "export '%s': cannot open %s: %s", cfg->name,
+			 cfg->path, strerror(errno));
+		return -1;
+	}
+	/* Two writers on one image would corrupt it; readers may share. */
+	if (flock(e->fd, (cfg->read_only ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
+		snprintf(err, err_len, "export '%s': %s is in use by another process (%s)",
+			 cfg->name, cfg->path, strerror(errno));
+		goto fail;
+	}
+	if (fstat(e->fd, &st)) {
+		snprintf(err, err_len, "export '%s': %s: %s", cfg->name, cfg->path,
+			 strerror(errno));
+		goto fail;
+	}
+	if (S_ISREG(st.st_mode)) {
+		e->size = (uint64_t)st.st_size;
+		e->block_size = 512;
+	} else if (S_ISBLK(st.st_mode)) {
+		int ssz = 512;
+
+		e->is_block_device = true;
+		if (ioctl(e->fd, BLKGETSIZE64, &e->size) ||
+		    ioctl(e->fd, BLKSSZGET, &ssz)) {
+			snprintf(err, err_len, "export '%s': %s: %s", cfg->name,
+				 cfg->path, strerror(errno));
+			goto fail;
+		}
+		e->block_size = (uint32_t)ssz;
+	} else {
+		snprintf(err, err_len, "export '%s': %s is not a regular file or block device",
+			 cfg->name, cfg->path);
+		goto fail;
+	}
+	if (e->size < e->block_size) {
+		snprintf(err, err_len, "export '%s': %s is smaller than one %u-byte block",
+			 cfg->name, cfg->path, e->block_size);
+		goto fail;
+	}
+	return 0;
+fail:
+	close(e->fd);
+	e->fd = -1;
+	return -1;
+}
+
+void export_close(struct export *e)
+{
+	if (e->fd >= 0) {
+		if (!e->read_only && fdatasync(e->fd))
+			log_err("export '%s': final sync of %s failed: %m",
+				e->cfg->name, e->cfg->path);
+		close(e->fd);
+	}
+	e->fd = -1;
+}
+
+static uint32_t errno_status(int err)
+{
+	switch (err) {
+	case ENOSPC:
+	case EDQUOT:
+		return ND_ERR_NOSPC;
+	case EROFS:
+	case EPERM:
+	case EACCES:
+		return ND_ERR_READ_ONLY;
+	default:
+		return ND_ERR_IO;
+	}
+}
+
+static uint32_t io_failed(struct export *e, const char *what, uint64_t off)
+{
+	int err = errno;
+
+	log_err("export '%s': %s at offset %llu of %s failed: %s", e->cfg->name,
+		what, (unsigned long long)off, e->cfg->path, strerror(err));
+	return errno_status(err);
+}
+
+uint32_t export_read(struct export *e, void *buf, uint32_t len, uint64_t off)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = pread(e->fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return io_failed(e, "read", off);
+		if (n == 0) {
+			/* the file shrank under us: read past its end as zeroes */
+			memset(p, 0, len);
+			break;
+		}
+		p += n;
+		off += (uint64_t)n;
+		len -= (uint32_t)n;
+	}
+	return ND_OK;
+}
+
+uint32_t export_write(struct export *e, const void *buf, uint32_t len,
+		      uint64_t off, bool fua)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = pwrite(e->fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
+			return io_failed(e, "write", off);
+		}
+		p += n;
+		off += (uint64_t)n;
+		len -= (uint32_t)n;
+	}
+	return fua ? export_flush(e) : ND_OK;
+}
+
+uint32_t export_flush(struct export *e)
+{
+	if (fdatasync(e->fd))
+		return io_failed(e, "flush", 0);
+	return ND_OK;
+}
+
+uint32_t export_trim(struct export *e, uint64_t off, uint64_t len)
+{
+	if (!fallocate(e->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		       (off_t)off, (off_t)len))
+		return ND_OK;
+	/* Discard is advisory: a backend that cannot punch holes keeps data. */
+	if (errno == EOPNOTSUPP || errno == ENODEV || errno == ENOSYS)
+		return ND_OK;
+	return io_failed(e, "trim", off);
+}
+
+static uint32_t write_zero_buffers(struct export *e, uint64_t off, uint64_t len)
+{
+	size_t chunk = len < (1 << 20) ? (size_t)len : (1 << 20);
+	void *zeros = calloc(1, chunk);
+	uint32_t st = ND_OK;
+
+	if (!zeros)
+		return ND_ERR_IO;
+	while (len && st == ND_OK) {
+		uint32_t n = len < chunk ? (uint32_t)len : (uint32_t)chunk;
+
+		st = export_write(e, zeros, n, off, false);
+		off += n;
+		len -= n;
+	}
+	free(zeros);
+	return st;
+}
+
+uint32_t export_write_zeroes(struct export *e, uint64_t off, uint64_t len,
+			     bool fua)
+{
+	uint32_t st;
+
+	if (!fallocate(e->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
+		       (off_t)off, (off_t)len) ||
+	    !fallocate(e->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		       (off_t)off, (off_t)len))
+		st = ND_OK;
+	else if (errno == EOPNOTSUPP || errno == ENODEV || errno == ENOSYS ||
+		 errno == EINVAL)
+		st = write_zero_buffers(e, off, len);
+	else
+		return io_failed(e, "write zeroes", off);
+	return st == ND_OK && fua ? export_flush(e) : st;
+}

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0-or-later OR MIT
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
+
+static bool to_journal;
+static int debug;
+
+/* systemd sets JOURNAL_STREAM to the device:inode of the journal stream. */
+void log_init(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && !fstat(2, &st))
+		to_journal = st.st_dev == dev && st.st_ino == ino;
+}
+
+void log_set_debug(int on)
+{
+	debug = on;
+}
+
+static void add_field(struct iovec *iov, int *n, char *buf, size_t size,
+		      const char *name, const char *value)
+{
+	if (!value || !*value)
+		return;
+	snprintf(buf, size, "%s=%s", name, value);
+	iov[(*n)++] = (struct iovec){ buf, strlen(buf) };
+}
+
+void log_msg(int priority, const struct log_peer *peer, const char *fmt, ...)
+{
+	static const struct log_peer none;
+	int saved = errno;
+	char msg[512], msg_field[530];
+	va_list ap;
+
+	if (priority == LOG_DEBUG && !debug)
+		return;
+	if (!peer)
+		peer = &none;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (to_journal) {
+		char fields[4][160];
+		struct iovec iov[6];
+		int n = 0;
+
+		iov[n++] = (struct iovec){ (char *)"SYSLOG_IDENTIFIER=netdiskd", 26 };
+
+		snprintf(fields[0], sizeof(fields[0]), "PRIORITY=%d", priority);
+		iov[n++] = (struct iovec){ fields[0], strlen(fields[0]) };
+		add_field(iov, &n, fields[1], sizeof(fields[1]), "CLIENT_ADDRESS", peer->address);
+		add_field(iov, &n, fields[2], sizeof(fields[2]), "CLIENT_IDENTITY", peer->identity);
+		add_field(iov, &n, fields[3], sizeof(fields[3]), "EXPORT", peer->export_name);
+		add_field(iov, &n, msg_field, sizeof(msg_field), "MESSAGE", msg);
+		sd_journal_sendv(iov, n);
+	} else if (peer->address) {
+		fprintf(stderr, "netdiskd: [%s%s%s%s%s] %s\n", peer->address,
+			peer->identity && *peer->identity ? " " : "",
+			peer->identity ? peer->identity : "",
+			peer->export_name && *peer->export_name ? "/" : "",
+			peer->export_name ? peer->export_name : "", msg);
+	} else {
+		fprintf(stderr, "netdiskd: %s\n", msg);
+	}
+	errno = saved;
+}
