@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define URI_PREFIX "netdisk://"
@@ -126,6 +127,13 @@ static int tcp_connect(const struct nd_uri *uri, char *err, size_t err_len)
 	return fd;
 }
 
+static void set_receive_timeout(int fd, unsigned int seconds)
+{
+	struct timeval tv = { .tv_sec = seconds };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
 int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
 		   const char *identity, const uint8_t key[ND_KEY_SIZE],
 		   char *err, size_t err_len)
@@ -146,6 +154,7 @@ int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
 	if (fd < 0)
 		goto fail;
 	nd_session_init(&c->s, fd);
+	set_receive_timeout(fd, ND_HANDSHAKE_TIMEOUT_S);
 	if (nd_session_connect(&c->s, identity, uri->export_name, key)) {
 		snprintf(err, err_len, "%s: %s", uri->host, c->s.error);
 		goto fail;
@@ -156,6 +165,7 @@ int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
 			 len < 0 ? c->s.error : "unexpected record");
 		goto fail;
 	}
+	set_receive_timeout(fd, 0);
 	info = (struct nd_info *)nd_record_payload(c->buf);
 	if (ntohl(info->status)) {
 		snprintf(err, err_len, "%s: export '%s': %s", uri->host,

@@ -1,0 +1,524 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later OR MIT
+"""Loopback integration tests: a real netdiskd driven by netdiskctl, the ndreq
+test client and raw sockets, with a tampering proxy in between where needed."""
+
+import argparse
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+BUILD = None
+HELLO_C2S = 168 + 32        # ClientHello + ClientFinished
+MiB = 1 << 20
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sha(path, length=None):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        left = length
+        while left is None or left > 0:
+            b = f.read(MiB if left is None else min(MiB, left))
+            if not b:
+                break
+            h.update(b)
+            if left is not None:
+                left -= len(b)
+    return h.hexdigest()
+
+
+def closed_without_reply(sock, timeout=5):
+    """True when the peer closes (FIN or RST) without sending a byte."""
+    sock.settimeout(timeout)
+    try:
+        return sock.recv(100) == b""
+    except ConnectionResetError:
+        return True
+
+
+def pattern(off, length):
+    """The data ndreq writes: 64-bit words of (offset * golden ratio)."""
+    out = bytearray()
+    for i in range(0, length, 8):
+        out += struct.pack("<Q", ((off + i) * 0x9E3779B97F4A7C15) & (2**64 - 1))
+    return bytes(out[:length])
+
+
+class Server:
+    def __init__(self, tmp, args, port=None, listen=None):
+        self.port = port or free_port()
+        self.log_path = os.path.join(tmp, "netdiskd-%d.log" % self.port)
+        listen = listen or "127.0.0.1:%d" % self.port
+        cmd = [os.path.join(BUILD, "netdiskd"), "--listen", listen] + args
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while "listening on" not in self.text():
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("netdiskd did not start:\n" + self.text())
+            time.sleep(0.02)
+
+    def text(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def wait_log(self, needle, timeout=10):
+        deadline = time.time() + timeout
+        while needle not in self.text():
+            if time.time() > deadline:
+                raise AssertionError("%r not in netdiskd log:\n%s" % (needle, self.text()))
+            time.sleep(0.02)
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        rc = self.proc.wait(timeout)
+        self.log.close()
+        return rc
+
+
+class Proxy:
+    """Forwards TCP connections; tamper(direction, data, position) may
+    rewrite each chunk, or return None to cut the stream there."""
+
+    def __init__(self, target_port, tamper):
+        self.tamper = tamper
+        self.target = target_port
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(4)
+        self.port = self.lsock.getsockname()[1]
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def pump(self, src, dst, direction):
+        pos = 0
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                out = self.tamper(direction, data, pos)
+                pos += len(data)
+                if out is None:
+                    break
+                dst.sendall(out)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def run(self):
+        while True:
+            try:
+                client, _ = self.lsock.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.target))
+            for args in ((server, client, "s2c"), (client, server, "c2s")):
+                threading.Thread(target=self.pump, args=args, daemon=True).start()
+
+    def close(self):
+        self.lsock.close()
+
+
+class NetdiskdTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="netdisk-test-")
+        self.key = self.write_key("key", self.keygen())
+        self.servers = []
+
+    def tearDown(self):
+        for s in self.servers:
+            if s.proc.poll() is None:
+                s.stop(signal.SIGKILL)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # helpers -----------------------------------------------------------
+    def keygen(self):
+        out = subprocess.run([os.path.join(BUILD, "netdiskctl"), "keygen"],
+                             check=True, capture_output=True, text=True).stdout
+        self.assertRegex(out, r"^[0-9a-f]{64}\n$")
+        return out.strip()
+
+    def write_key(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text + "\n")
+        os.chmod(path, 0o600)
+        return path
+
+    def image(self, name, size, random_bytes=0):
+        path = os.path.join(self.tmp, name)
+        with open(path, "wb") as f:
+            if random_bytes:
+                f.write(os.urandom(random_bytes))
+            f.truncate(size)
+        return path
+
+    def server(self, *args, **kw):
+        s = Server(self.tmp, list(args), **kw)
+        self.servers.append(s)
+        return s
+
+    def ctl(self, *args, key=None, identity="tester", check=True):
+        cmd = [os.path.join(BUILD, "netdiskctl"), args[0], "--key-file", key or self.key,
+               "--identity", identity] + list(args[1:])
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        if check and r.returncode:
+            self.fail("%s failed (%d): %s" % (" ".join(cmd), r.returncode, r.stderr))
+        return r
+
+    def req(self, port, *ops, identity="tester", key=None, export=""):
+        cmd = [os.path.join(BUILD, "ndreq"), key or self.key, identity,
+               "netdisk://127.0.0.1:%d/%s" % (port, export)] + list(ops)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+    def uri(self, port, export=""):
+        return "netdisk://127.0.0.1:%d/%s" % (port, export)
+
+    # tests -------------------------------------------------------------
+    def test_copy_roundtrip_random_data(self):
+        disk = self.image("disk.img", 64 * MiB)
+        src = self.image("src.bin", 40 * MiB + 12345, 40 * MiB + 12345)
+        srv = self.server("--file", disk, "--key-file", self.key)
+        info = self.ctl("info", self.uri(srv.port)).stdout
+        self.assertIn("size: %d\n" % (64 * MiB), info)
+        self.assertIn("read-only: no", info)
+        self.ctl("copy", src, self.uri(srv.port))
+        self.assertEqual(sha(disk, os.path.getsize(src)), sha(src))
+        out = os.path.join(self.tmp, "out.bin")
+        self.ctl("copy", "--connections", "3", self.uri(srv.port), out)
+        self.assertEqual(os.path.getsize(out), 64 * MiB)
+        self.assertEqual(sha(out), sha(disk))
+        self.assertEqual(srv.stop(), 0)
+
+    def test_key_rotation_every_few_records(self):
+        disk = self.image("disk.img", 16 * MiB)
+        src = self.image("src.bin", 16 * MiB, 16 * MiB)
+        srv = self.server("--file", disk, "--key-file", self.key, "--rekey-records", "2")
+        self.ctl("copy", "--rekey-records", "3", src, self.uri(srv.port))
+        out = os.path.join(self.tmp, "out.bin")
+        self.ctl("copy", "--rekey-records", "1", self.uri(srv.port), out)
+        self.assertEqual(sha(out), sha(src))
+
+    def test_wrong_key_is_refused_on_both_sides(self):
+        disk = self.image("disk.img", MiB)
+        srv = self.server("--file", disk, "--key-file", self.key)
+        other = self.write_key("other", self.keygen())
+        r = self.ctl("info", self.uri(srv.port), key=other, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("wrong key", r.stderr)
+        srv.wait_log("handshake failed: wrong key")
+        self.assertEqual(self.req(srv.port, "read:0:512").stdout, "ok\n")
+
+    def test_identity_keys_and_access_lists(self):
+        alice, bob = self.keygen(), self.keygen()
+        keys = self.write_key("keys", "alice %s\nbob %s" % (alice, bob))
+        ak = self.write_key("alice.key", alice)
+        bk = self.write_key("bob.key", bob)
+        conf = os.path.join(self.tmp, "netdiskd.conf")
+        with open(conf, "w") as f:
+            f.write("key-file = %s\n[export shared]\npath = %s\nallow = alice bob\n"
+                    "allow-write = alice\n[export private]\npath = %s\nallow = alice\n"
+                    % (keys, self.image("a.img", MiB), self.image("b.img", MiB)))
+        srv = self.server("--config", conf)
+        self.assertEqual(self.req(srv.port, "write:0:4096", identity="alice", key=ak,
+                                  export="shared").stdout, "ok\n")
+        r = self.req(srv.port, "write:0:4096", "read:0:4096", identity="bob", key=bk,
+                     export="shared")
+        self.assertEqual(r.stdout, "export is read-only\nok\n")
+        r = self.req(srv.port, "read:0:512", identity="bob", key=bk, export="private")
+        self.assertIn("identity not allowed on this export", r.stderr)
+        r = self.req(srv.port, "read:0:512", identity="carol", key=bk, export="shared")
+        self.assertIn("wrong key or unknown identity", r.stderr)
+        srv.wait_log("unknown identity")
+        r = self.req(srv.port, "read:0:512", identity="alice", key=ak, export="nope")
+        self.assertIn("no such export", r.stderr)
+        # bob presenting alice's name with his own key gets nowhere
+        r = self.req(srv.port, "read:0:512", identity="alice", key=bk, export="shared")
+        self.assertEqual(r.returncode, 1)
+
+    def test_request_errors_are_statuses(self):
+        disk = self.image("disk.img", 4 * MiB)
+        srv = self.server("--file", disk, "--key-file", self.key)
+        r = self.req(srv.port, "read:%d:512" % (4 * MiB), "read:%d:1024" % (4 * MiB - 512),
+                     "read:18446744073709551615:512", "raw:9:0:0:512", "raw:0:1:0:512",
+                     "raw:0:2:0:512", "raw:2:0:0:512", "read:0:0",
+                     "raw:0:0:0:%d" % (MiB + 1), "write:%d:512" % (4 * MiB),
+                     "read:0:%d" % MiB, "flush")
+        self.assertEqual(r.stdout.split("\n"), [
+            "beyond the end of the export", "beyond the end of the export",
+            "beyond the end of the export", "not supported by the export",
+            "invalid request", "invalid request", "invalid request", "invalid request",
+            "invalid request", "beyond the end of the export", "ok", "ok", ""])
+        self.assertEqual(srv.stop(), 0)
+
+    def test_trim_and_write_zeroes_reach_the_file(self):
+        disk = self.image("disk.img", 4 * MiB, 4 * MiB)
+        srv = self.server("--file", disk, "--key-file", self.key)
+        r = self.req(srv.port, "zero:4096:8192", "trim:%d:%d" % (MiB, MiB), "flush")
+        self.assertEqual(r.stdout, "ok\nok\nok\n")
+        with open(disk, "rb") as f:
+            data = f.read()
+        self.assertEqual(data[4096:12288], bytes(8192))
+        self.assertNotEqual(data[0:4096], bytes(4096))
+        self.assertEqual(data[MiB:2 * MiB], bytes(MiB))     # punched on tmp fs
+        self.assertNotEqual(data[12288:16384], bytes(4096))
+
+    def test_read_only_export(self):
+        disk = self.image("disk.img", 4 * MiB, 4 * MiB)
+        before = sha(disk)
+        srv = self.server("--file", disk, "--read-only", "--key-file", self.key)
+        self.assertIn("read-only: yes", self.ctl("info", self.uri(srv.port)).stdout)
+        r = self.ctl("copy", self.image("s", MiB, MiB), self.uri(srv.port), check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("read-only", r.stderr)
+        r = self.req(srv.port, "write:0:512", "zero:0:512", "trim:0:512", "read:0:512")
+        self.assertEqual(r.stdout, "export is read-only\n" * 3 + "ok\n")
+        self.assertEqual(sha(disk), before)
+
+    def test_garbage_and_half_handshakes_do_not_disturb_others(self):
+        disk = self.image("disk.img", 4 * MiB)
+        srv = self.server("--file", disk, "--key-file", self.key, "--handshake-timeout", "1")
+        garbage = socket.create_connection(("127.0.0.1", srv.port))
+        garbage.sendall(os.urandom(4096))
+        self.assertTrue(closed_without_reply(garbage))
+        slow = socket.create_connection(("127.0.0.1", srv.port))
+        slow.sendall(b"NDSK\x00\x01")                  # a hello cut short
+        silent = socket.create_connection(("127.0.0.1", srv.port))
+        # a good client meanwhile
+        self.assertEqual(self.req(srv.port, "write:0:4096", "read:0:4096").stdout, "ok\nok\n")
+        t0 = time.time()
+        self.assertTrue(closed_without_reply(slow))
+        self.assertLess(time.time() - t0, 4)
+        srv.wait_log("handshake timed out")
+        self.assertTrue(closed_without_reply(silent))
+        srv.wait_log("not a netdisk client")
+        r = self.req(srv.port, "oversize")
+        self.assertEqual(r.returncode, 1)
+        srv.wait_log("oversized record")
+        for s in (garbage, slow, silent):
+            s.close()
+        self.assertEqual(srv.stop(), 0)
+
+    def tampered_upload(self, tamper):
+        disk = self.image("disk.img", 8 * MiB)
+        src = self.image("src.bin", 4 * MiB, 4 * MiB)
+        srv = self.server("--file", disk, "--key-file", self.key)
+        proxy = Proxy(srv.port, tamper)
+        r = self.ctl("copy", "--connections", "1", src,
+                     self.uri(proxy.port), check=False)
+        proxy.close()
+        self.assertEqual(r.returncode, 1, r.stderr)
+        return srv, disk, r
+
+    def test_bit_flip_client_to_server_drops_connection_and_data(self):
+        def flip(direction, data, pos):
+            target = HELLO_C2S + 8 + 1000       # inside the first WRITE's data
+            if direction == "c2s" and pos <= target < pos + len(data):
+                data = bytearray(data)
+                data[target - pos] ^= 0x01
+            return bytes(data)
+        srv, disk, _ = self.tampered_upload(flip)
+        srv.wait_log("record failed authentication")
+        with open(disk, "rb") as f:
+            self.assertEqual(f.read(MiB), bytes(MiB))   # nothing of it written
+
+    def test_bit_flip_server_to_client_is_detected(self):
+        disk = self.image("disk.img", 4 * MiB, 4 * MiB)
+        srv = self.server("--file", disk, "--key-file", self.key)
+
+        def flip(direction, data, pos):
+            target = 72 + 56 + 8 + 20000            # inside the first READ reply
+            if direction == "s2c" and pos <= target < pos + len(data):
+                data = bytearray(data)
+                data[target - pos] ^= 0x80
+            return bytes(data)
+        proxy = Proxy(srv.port, flip)
+        out = os.path.join(self.tmp, "out.bin")
+        r = self.ctl("copy", "--connections", "1", self.uri(proxy.port), out, check=False)
+        proxy.close()
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("record failed authentication", r.stderr)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(MiB), bytes(MiB))   # the forged chunk never landed
+
+    def test_replayed_record_is_refused(self):
+        state = {"held": b"", "done": False}
+
+        def replay(direction, data, pos):
+            if direction != "c2s" or state["done"] or pos + len(data) <= HELLO_C2S:
+                return data
+            cut = max(0, HELLO_C2S - pos)
+            state["held"] += data[cut:]
+            held = state["held"]
+            if len(held) < 8:
+                return data[:cut]
+            end = 8 + struct.unpack(">I", held[:4])[0] + 16
+            if len(held) < end:
+                return data[:cut]       # hold bytes until the record is whole
+            state["done"] = True
+            return data[:cut] + held[:end] + held[:end] + held[end:]
+        srv, disk, _ = self.tampered_upload(replay)
+        self.assertTrue(state["done"])
+        srv.wait_log("record failed authentication")
+
+    def test_truncated_record_is_not_used(self):
+        def cut(direction, data, pos):
+            limit = HELLO_C2S + 8 + 5000
+            if direction == "c2s" and pos + len(data) > limit:
+                return data[:limit - pos] if pos < limit else None
+            return data
+        srv, disk, _ = self.tampered_upload(cut)
+        srv.wait_log("connection closed inside a record")
+        with open(disk, "rb") as f:
+            self.assertEqual(f.read(MiB), bytes(MiB))
+
+    def test_concurrent_clients_on_several_exports(self):
+        conf = os.path.join(self.tmp, "netdiskd.conf")
+        srcs = []
+        with open(conf, "w") as f:
+            f.write("key-file = %s\n" % self.key)
+            for i in range(3):
+                f.write("[export e%d]\npath = %s\n" % (i, self.image("e%d.img" % i, 24 * MiB)))
+                srcs.append(self.image("s%d" % i, 24 * MiB, 24 * MiB))
+        srv = self.server("--config", conf)
+        procs = [subprocess.Popen([os.path.join(BUILD, "netdiskctl"), "copy", "--key-file",
+                                   self.key, srcs[i], self.uri(srv.port, "e%d" % i)],
+                                  stderr=subprocess.PIPE) for i in range(3)]
+        for p in procs:
+            self.assertEqual(p.wait(120), 0, p.stderr.read())
+        for i in range(3):
+            self.assertEqual(sha(os.path.join(self.tmp, "e%d.img" % i)), sha(srcs[i]))
+
+    def test_sigterm_answers_accepted_requests(self):
+        disk = self.image("disk.img", 256 * MiB)
+        srv = self.server("--file", disk, "--key-file", self.key)
+        p = subprocess.Popen([os.path.join(BUILD, "ndreq"), self.key, "t",
+                              self.uri(srv.port), "writes:256"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = p.stdout.readline()
+        self.assertTrue(first.startswith("acked"), first)
+        srv.proc.send_signal(signal.SIGTERM)
+        out, err = p.communicate(60)
+        self.assertEqual(srv.stop(), 0)
+        self.assertIn("stopped", srv.text())
+        acked = [int(line.split()[1]) for line in (first + out).splitlines()]
+        self.assertGreater(len(acked), 0)
+        with open(disk, "rb") as f:
+            for off in acked:
+                f.seek(off)
+                self.assertEqual(f.read(MiB), pattern(off, MiB), "acked write %d lost" % off)
+        if len(acked) < 256:
+            self.assertRegex(err, "connection closed|Connection reset")
+
+    def test_full_disk_is_reported_and_server_survives(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to mount a small tmpfs")
+        mnt = os.path.join(self.tmp, "small")
+        os.mkdir(mnt)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt], check=True)
+        try:
+            disk = os.path.join(mnt, "disk.img")
+            with open(disk, "wb") as f:
+                f.truncate(16 * MiB)
+            srv = self.server("--file", disk, "--key-file", self.key)
+            src = self.image("src.bin", 8 * MiB, 8 * MiB)
+            r = self.ctl("copy", src, self.uri(srv.port), check=False)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("no space left on the server", r.stderr)
+            self.assertEqual(self.req(srv.port, "read:0:4096").stdout, "ok\n")
+            self.assertEqual(srv.stop(), 0)
+        finally:
+            subprocess.run(["umount", mnt])
+
+    def test_ipv6_listen(self):
+        if not socket.has_ipv6:
+            self.skipTest("no IPv6")
+        disk = self.image("disk.img", MiB)
+        port = free_port()
+        try:
+            srv = self.server("--file", disk, "--key-file", self.key, port=port,
+                              listen="[::1]:%d" % port)
+        except RuntimeError as e:
+            if "Cannot assign" in str(e) or "not available" in str(e):
+                self.skipTest("::1 not configured")
+            raise
+        r = self.ctl("info", "netdisk://[::1]:%d" % srv.port)
+        self.assertIn("size: %d" % MiB, r.stdout)
+
+    def test_socket_activation(self):
+        activate = shutil.which("systemd-socket-activate")
+        if not activate:
+            self.skipTest("systemd-socket-activate not installed")
+        disk = self.image("disk.img", MiB)
+        port = free_port()
+        log = open(os.path.join(self.tmp, "act.log"), "w")
+        p = subprocess.Popen([activate, "-l", "127.0.0.1:%d" % port,
+                              os.path.join(BUILD, "netdiskd"), "--file", disk,
+                              "--key-file", self.key], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            time.sleep(0.3)
+            r = self.ctl("info", self.uri(port))
+            self.assertIn("size: %d" % MiB, r.stdout)
+        finally:
+            p.send_signal(signal.SIGTERM)
+            self.assertEqual(p.wait(20), 0)
+            log.close()
+        with open(log.name) as f:
+            self.assertIn("using 1 listen socket(s) from systemd", f.read())
+
+    def test_bad_configuration_is_refused_clearly(self):
+        netdiskd = os.path.join(BUILD, "netdiskd")
+        disk = self.image("disk.img", MiB)
+        loose = os.path.join(self.tmp, "loose.key")
+        with open(loose, "w") as f:
+            f.write(self.keygen() + "\n")
+        os.chmod(loose, 0o644)
+        cases = [
+            (["--file", disk, "--key-file", loose], "chmod 600"),
+            (["--file", disk, "--key-file", os.path.join(self.tmp, "none")], "netdiskctl keygen"),
+            (["--file", os.path.join(self.tmp, "missing.img"), "--key-file", self.key],
+             "No such file"),
+            (["--file", disk, "--key", "abc"], "64 hex digits"),
+            (["--file", disk, "--key-file", self.key, "--port", "70000"], "--port"),
+            (["--file", disk, "--key-file", self.key, "--listen", "[::1"], "bad listen"),
+            (["--config", os.path.join(self.tmp, "nope.conf")], "nope.conf"),
+        ]
+        for args, needle in cases:
+            r = subprocess.run([netdiskd] + args, capture_output=True, text=True, timeout=10)
+            self.assertNotEqual(r.returncode, 0, args)
+            self.assertIn(needle, r.stderr, args)
+        # two writers on one image would corrupt it
+        self.server("--file", disk, "--key-file", self.key)
+        r = subprocess.run([netdiskd, "--file", disk, "--key-file", self.key, "--listen",
+                            "127.0.0.1:%d" % free_port()], capture_output=True, text=True,
+                           timeout=10)
+        self.assertIn("in use by another process", r.stderr)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", required=True)
+    args, rest = ap.parse_known_args()
+    BUILD = os.path.abspath(args.build_dir)
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
