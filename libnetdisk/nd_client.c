@@ -134,6 +134,14 @@ static void set_receive_timeout(int fd, unsigned int seconds)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
+void nd_client_set_timeout(struct nd_client *c, unsigned int seconds)
+{
+	struct timeval tv = { .tv_sec = seconds };
+
+	set_receive_timeout(c->s.fd, seconds);
+	setsockopt(c->s.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
 int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
 		   const char *identity, const uint8_t key[ND_KEY_SIZE],
 		   char *err, size_t err_len)

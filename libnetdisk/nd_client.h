@@ -47,6 +47,8 @@ int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
 		   const char *identity, const uint8_t key[ND_KEY_SIZE],
 		   char *err, size_t err_len);
 void nd_client_close(struct nd_client *c);
+/* Fails sends and receives that make no progress for this long (0: never). */
+void nd_client_set_timeout(struct nd_client *c, unsigned int seconds);
 
 int nd_client_send(struct nd_client *c, uint16_t type, uint16_t flags,
 		   uint64_t handle, uint64_t offset, uint32_t length,

@@ -25,6 +25,8 @@ struct handshake_keys {
 };
 
 static void set_error(struct nd_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void set_error(struct nd_session *s, const char *fmt, ...)
 {
 	va_list ap;
 

@@ -20,6 +20,7 @@
 
 #define DEFAULT_CLIENT_KEY_FILE "/etc/netdisk/netdisk.key"
 #define COPY_WINDOW 8		/* requests in flight per connection */
+#define IO_TIMEOUT_S 120	/* a server silent this long is gone */
 
 struct client_opts {
 	const char *key_file;
@@ -82,6 +83,7 @@ static void client_open(struct nd_client *c, const struct nd_uri *uri,
 
 	if (nd_client_open(c, uri, o->identity, key, err, sizeof(err)))
 		die("%s", err);
+	nd_client_set_timeout(c, IO_TIMEOUT_S);
 	if (o->rekey_records)
 		c->s.rekey_records = o->rekey_records;
 }
@@ -239,6 +241,7 @@ static void *copy_worker(void *arg)
 		copy_fail(cp, "%s", err);
 		return NULL;
 	}
+	nd_client_set_timeout(&c, IO_TIMEOUT_S);
 	if (cp->o->rekey_records)
 		c.s.rekey_records = cp->o->rekey_records;
 	for (;;) {

@@ -125,10 +125,12 @@ int main(int argc, char **argv)
 			rc = oversize(&c);
 		else {
 			fprintf(stderr, "ndreq: unknown op '%s'\n", argv[i]);
+			nd_client_close(&c);
 			return 2;
 		}
 		if (rc) {
 			fprintf(stderr, "ndreq: %s\n", c.s.error);
+			nd_client_close(&c);
 			return 1;
 		}
 	}

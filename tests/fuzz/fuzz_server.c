@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0-or-later OR MIT
+/*
+ * libFuzzer target over everything netdiskd parses from the network. The
+ * first input byte picks the layer:
+ *   0: the handshake (ClientHello, ClientFinished) into nd_session_accept()
+ *   1: record framing and authentication into nd_session_recv()
+ *   2: decrypted request records into request_decode() and
+ *      request_execute() against a memory-backed export
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "export.h"
+#include "nd_session.h"
+#include "request.h"
+
+#define EXPORT_SIZE (1 << 20)
+
+static bool lookup(void *ctx, const char *identity, uint8_t key[ND_KEY_SIZE])
+{
+	(void)ctx;
+	memset(key, 0x5a, ND_KEY_SIZE);
+	return identity[0] != 'x';
+}
+
+/* Hands data to a socket; returns the other end, or -1. */
+static int feed(const uint8_t *data, size_t len)
+{
+	int sp[2], size = 1 << 22;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp))
+		return -1;
+	setsockopt(sp[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	setsockopt(sp[0], SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (len > 65536 || write(sp[1], data, len) != (ssize_t)len) {
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
+	close(sp[1]);
+	return sp[0];
+}
+
+static void fuzz_handshake(const uint8_t *data, size_t len)
+{
+	char id[ND_NAME_SIZE], ex[ND_NAME_SIZE];
+	struct nd_session s;
+	int fd = feed(data, len);
+
+	if (fd < 0)
+		return;
+	nd_session_init(&s, fd);
+	nd_session_accept(&s, lookup, NULL, id, ex);
+	nd_session_free(&s);
+	close(fd);
+}
+
+static void fuzz_records(const uint8_t *data, size_t len)
+{
+	static uint8_t buf[ND_MAX_RECORD + ND_RECORD_OVERHEAD];
+	uint8_t secret[ND_HASH_SIZE], type;
+	struct nd_session s;
+	int fd = feed(data, len);
+
+	if (fd < 0)
+		return;
+	memset(secret, 7, sizeof(secret));
+	nd_session_init(&s, fd);
+	if (!nd_aead_init(&s.rx, secret))
+		while (nd_session_recv(&s, &type, buf, sizeof(buf)) >= 0)
+			;
+	nd_session_free(&s);
+	close(fd);
+}
+
+static void fuzz_requests(const uint8_t *data, size_t len)
+{
+	static uint8_t read_buf[ND_MAX_IO];
+	static struct export_config cfg = { .name = "fuzz" };
+	static struct export e = { .fd = -1 };
+
+	if (e.fd < 0) {
+		e.fd = memfd_create("fuzz-export", 0);
+		if (e.fd < 0 || ftruncate(e.fd, EXPORT_SIZE))
+			return;
+		e.cfg = &cfg;
+		e.size = EXPORT_SIZE;
+		e.block_size = 512;
+	}
+	/* records: type byte (top bit: read-only), 16-bit length, payload */
+	while (len >= 3) {
+		size_t n = (size_t)data[1] << 8 | data[2];
+		struct request rq;
+		uint32_t out_len;
+		char why[128];
+
+		if (n > len - 3)
+			n = len - 3;
+		if (!request_decode(data[0] & 0x7f, data + 3, n, &rq, why, sizeof(why)))
+			request_execute(&e, data[0] & 0x80, &rq, read_buf, &out_len);
+		data += 3 + n;
+		len -= 3 + n;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	if (!len)
+		return 0;
+	switch (data[0] % 3) {
+	case 0:
+		fuzz_handshake(data + 1, len - 1);
+		break;
+	case 1:
+		fuzz_records(data + 1, len - 1);
+		break;
+	default:
+		fuzz_requests(data + 1, len - 1);
+		break;
+	}
+	return 0;
+}
