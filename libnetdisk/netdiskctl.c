@@ -455,10 +455,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!o.identity[0] && nd_default_identity(o.identity))
-		die("the host name is not a valid identity; give --identity");
 	if (!strcmp(cmd, "keygen") && optind == argc)
 		return cmd_keygen();
+	if (!o.identity[0] && nd_default_identity(o.identity))
+		die("the host name is not a valid identity; give --identity");
 	if (!strcmp(cmd, "info") && optind + 1 == argc)
 		return cmd_info(&o, argv[optind]);
 	if (!strcmp(cmd, "copy") && optind + 2 == argc)

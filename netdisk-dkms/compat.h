@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The block-layer API differences between the kernels netdisk supports,
+ * kept here so the driver is written against one interface.
+ */
+#ifndef _NETDISK_COMPAT_H
+#define _NETDISK_COMPAT_H
+
+#include <linux/blk-mq.h>
+#include <linux/blkdev.h>
+#include <linux/version.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+#error "netdisk needs Linux 6.1 or newer"
+#endif
+
+/* What the driver sets on its queue, whatever the kernel calls it. */
+struct nd_queue_limits {
+	unsigned int logical_block_size;
+	unsigned int physical_block_size;
+	unsigned int max_hw_sectors;
+	unsigned int max_segment_size;
+	unsigned int max_discard_sectors;
+	unsigned int discard_granularity;
+	unsigned int max_write_zeroes_sectors;
+	bool write_cache;
+	bool fua;
+};
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+#define ND_TAG_SET_FLAGS BLK_MQ_F_BLOCKING
+#else
+#define ND_TAG_SET_FLAGS (BLK_MQ_F_SHOULD_MERGE | BLK_MQ_F_BLOCKING)
+#endif
+
+static inline struct gendisk *nd_alloc_disk(struct blk_mq_tag_set *set,
+					     const struct nd_queue_limits *l,
+					     void *queuedata)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+	struct queue_limits lim = {
+		.logical_block_size = l->logical_block_size,
+		.physical_block_size = l->physical_block_size,
+		.max_hw_sectors = l->max_hw_sectors,
+		.max_segment_size = l->max_segment_size,
+		.max_hw_discard_sectors = l->max_discard_sectors,
+		.discard_granularity = l->discard_granularity,
+		.max_write_zeroes_sectors = l->max_write_zeroes_sectors,
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+		.features = (l->write_cache ? BLK_FEAT_WRITE_CACHE : 0) |
+			    (l->fua ? BLK_FEAT_FUA : 0),
+#endif
+	};
+	struct gendisk *disk = blk_mq_alloc_disk(set, &lim, queuedata);
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
+	if (!IS_ERR(disk)) {
+		blk_queue_write_cache(disk->queue, l->write_cache, l->fua);
+		blk_queue_flag_set(QUEUE_FLAG_NONROT, disk->queue);
+	}
+#endif
+	return disk;
+#else
+	struct gendisk *disk = blk_mq_alloc_disk(set, queuedata);
+	struct request_queue *q;
+
+	if (IS_ERR(disk))
+		return disk;
+	q = disk->queue;
+	blk_queue_logical_block_size(q, l->logical_block_size);
+	blk_queue_physical_block_size(q, l->physical_block_size);
+	blk_queue_max_hw_sectors(q, l->max_hw_sectors);
+	blk_queue_max_segment_size(q, l->max_segment_size);
+	blk_queue_max_discard_sectors(q, l->max_discard_sectors);
+	q->limits.discard_granularity = l->discard_granularity;
+	blk_queue_max_write_zeroes_sectors(q, l->max_write_zeroes_sectors);
+	blk_queue_write_cache(q, l->write_cache, l->fua);
+	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
+	return disk;
+#endif
+}
+
+#endif
