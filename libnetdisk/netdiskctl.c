@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
 /* netdiskctl: the userspace client of netdisk exports. */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <netdb.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <linux/fs.h>
@@ -19,6 +22,7 @@
 #include "nd_keys.h"
 
 #define DEFAULT_CLIENT_KEY_FILE "/etc/netdisk/netdisk.key"
+#define SYSFS_CONTROL "/sys/kernel/netdisk"
 #define COPY_WINDOW 8		/* requests in flight per connection */
 #define IO_TIMEOUT_S 120	/* a server silent this long is gone */
 
@@ -49,6 +53,9 @@ static void usage(FILE *out)
 "Usage: netdiskctl keygen\n"
 "       netdiskctl info [OPTIONS] netdisk://HOST[:PORT][/EXPORT]\n"
 "       netdiskctl copy [OPTIONS] SRC DST\n"
+"       netdiskctl attach [OPTIONS] netdisk://HOST[:PORT][/EXPORT]\n"
+"       netdiskctl detach netdiskN|/dev/netdisk/NAME\n"
+"       netdiskctl list\n"
 "\n"
 "copy transfers a whole image; one of SRC and DST is a local file or block\n"
 "device, the other a netdisk:// URI.\n"
@@ -56,7 +63,8 @@ static void usage(FILE *out)
 "  -K, --key-file=PATH    key file: a bare key, or 'identity key' lines\n"
 "                         (default: $NETDISK_KEY_FILE or " DEFAULT_CLIENT_KEY_FILE ")\n"
 "  -i, --identity=NAME    identity to present (default: short host name)\n"
-"  -j, --connections=N    parallel connections for copy (default: 4)\n"
+"  -j, --connections=N    parallel connections (copy: 4; attach: the\n"
+"                         module's default, min(CPUs, 4))\n"
 "  -p, --progress         show progress (default when stderr is a terminal)\n"
 "  -h, --help             show this help\n");
 }
@@ -398,6 +406,151 @@ static int cmd_copy(const struct client_opts *o, const char *src, const char *ds
 	return 0;
 }
 
+static int write_control(const char *file, const char *text)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", SYSFS_CONTROL, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static void ensure_module(void)
+{
+	struct stat st;
+
+	if (!stat(SYSFS_CONTROL, &st))
+		return;
+	if (system("modprobe netdisk") != 0 || stat(SYSFS_CONTROL, &st))
+		die("the netdisk kernel module is not loaded and 'modprobe netdisk' failed");
+}
+
+/* Disk names present now, as a bit per index below 256. */
+static void disk_set(uint8_t set[32])
+{
+	DIR *d = opendir("/sys/block");
+	struct dirent *e;
+	unsigned int n;
+
+	memset(set, 0, 32);
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (sscanf(e->d_name, "netdisk%u", &n) == 1 && n < 256)
+			set[n / 8] |= (uint8_t)(1 << (n % 8));
+	closedir(d);
+}
+
+static int cmd_attach(const struct client_opts *o, const char *target)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
+	char err[512], addr[INET6_ADDRSTRLEN], hex[2 * ND_KEY_SIZE + 1];
+	char cmd[512], conns[32] = "";
+	uint8_t key[ND_KEY_SIZE], before[32], after[32];
+	struct nd_uri uri;
+	int rc;
+
+	if (nd_uri_parse(target, &uri, err, sizeof(err)))
+		die("%s", err);
+	rc = getaddrinfo(uri.host, NULL, &hints, &ai);
+	if (rc)
+		die("cannot resolve %s: %s", uri.host, gai_strerror(rc));
+	getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr), NULL, 0, NI_NUMERICHOST);
+	freeaddrinfo(ai);
+	load_key(o, key);
+	nd_format_hex_key(key, hex);
+	nd_wipe(key, sizeof(key));
+	if (o->connections)
+		snprintf(conns, sizeof(conns), " connections=%u", o->connections);
+	snprintf(cmd, sizeof(cmd), "address=%s port=%s export=%s identity=%s%s key=%s",
+		 addr, uri.port, uri.export_name, o->identity, conns, hex);
+	nd_wipe(hex, sizeof(hex));
+	ensure_module();
+	disk_set(before);
+	rc = write_control("attach", cmd);
+	nd_wipe(cmd, sizeof(cmd));
+	if (rc == -EKEYREJECTED)
+		die("%s rejected the key for identity '%s'", target, o->identity);
+	if (rc == -ENOENT)
+		die("%s: no such export", target);
+	if (rc == -EACCES)
+		die("%s: identity '%s' is not allowed on this export", target, o->identity);
+	if (rc)
+		die("attaching %s failed: %s (see the kernel log)", target, strerror(-rc));
+	disk_set(after);
+	for (unsigned int i = 0; i < 256; i++)
+		if ((after[i / 8] & ~before[i / 8]) & (1 << (i % 8)))
+			printf("netdisk%u\n", i);
+	return 0;
+}
+
+static int cmd_detach(const char *name)
+{
+	char resolved[PATH_MAX];
+	const char *base;
+	int rc;
+
+	if (strchr(name, '/') && realpath(name, resolved))
+		name = resolved;
+	base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+	if (strncmp(base, "netdisk", 7))
+		die("'%s' is not a netdisk device", name);
+	rc = write_control("detach", base);
+	if (rc)
+		die("detaching %s failed: %s", base, rc == -ENODEV ? "no such disk" :
+		    strerror(-rc));
+	return 0;
+}
+
+static void read_attr(const char *disk, const char *attr, char *out, size_t len)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/netdisk/%s", disk, attr);
+	out[0] = '\0';
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(out, (int)len, f))
+		out[strcspn(out, "\n")] = '\0';
+	fclose(f);
+}
+
+static int cmd_list(void)
+{
+	struct dirent **names;
+	int n = scandir("/sys/block", &names, NULL, versionsort);
+
+	if (n < 0)
+		die("/sys/block: %s", strerror(errno));
+	printf("%-10s %-24s %-6s %-16s %-16s %s\n", "DISK", "HOST", "PORT", "EXPORT",
+	       "IDENTITY", "STATE");
+	for (int i = 0; i < n; i++) {
+		char host[80], port[16], exp[80], id[80], state[32];
+		const char *d = names[i]->d_name;
+
+		if (!strncmp(d, "netdisk", 7)) {
+			read_attr(d, "host", host, sizeof(host));
+			read_attr(d, "port", port, sizeof(port));
+			read_attr(d, "export", exp, sizeof(exp));
+			read_attr(d, "identity", id, sizeof(id));
+			read_attr(d, "state", state, sizeof(state));
+			printf("%-10s %-24s %-6s %-16s %-16s %s\n", d, host, port,
+			       exp[0] ? exp : "(default)", id, state);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -409,7 +562,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct client_opts o = { .connections = 4 };
+	struct client_opts o = { 0 };
 	const char *cmd;
 	char *end;
 	int opt;
@@ -457,12 +610,21 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "keygen") && optind == argc)
 		return cmd_keygen();
+	if (!strcmp(cmd, "list") && optind == argc)
+		return cmd_list();
+	if (!strcmp(cmd, "detach") && optind + 1 == argc)
+		return cmd_detach(argv[optind]);
 	if (!o.identity[0] && nd_default_identity(o.identity))
 		die("the host name is not a valid identity; give --identity");
 	if (!strcmp(cmd, "info") && optind + 1 == argc)
 		return cmd_info(&o, argv[optind]);
-	if (!strcmp(cmd, "copy") && optind + 2 == argc)
+	if (!strcmp(cmd, "copy") && optind + 2 == argc) {
+		if (!o.connections)
+			o.connections = 4;
 		return cmd_copy(&o, argv[optind], argv[optind + 1]);
+	}
+	if (!strcmp(cmd, "attach") && optind + 1 == argc)
+		return cmd_attach(&o, argv[optind]);
 	usage(stderr);
 	return 2;
 }

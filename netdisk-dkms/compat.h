@@ -33,9 +33,9 @@ struct nd_queue_limits {
 #define ND_TAG_SET_FLAGS (BLK_MQ_F_SHOULD_MERGE | BLK_MQ_F_BLOCKING)
 #endif
 
-static inline struct gendisk *nd_alloc_disk(struct blk_mq_tag_set *set,
-					     const struct nd_queue_limits *l,
-					     void *queuedata)
+static inline struct gendisk *
+nd_alloc_disk(struct blk_mq_tag_set *set, const struct nd_queue_limits *l,
+	      void *queuedata)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
 	struct queue_limits lim = {

@@ -56,6 +56,7 @@ static int key_param_set(const char *val, const struct kernel_param *kp)
 static const struct kernel_param_ops key_param_ops = {
 	.set = key_param_set,
 };
+
 /* Mode 0: the key never appears under /sys/module/netdisk/parameters. */
 module_param_cb(key, &key_param_ops, NULL, 0);
 MODULE_PARM_DESC(key, "Pre-shared key, 64 hex digits (write-only)");
@@ -272,6 +273,7 @@ static struct attribute *control_attrs[] = {
 	&detach_attr.attr,
 	NULL,
 };
+
 static const struct attribute_group control_group = { .attrs = control_attrs };
 
 static int __init nd_init(void)

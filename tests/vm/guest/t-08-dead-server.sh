@@ -15,5 +15,3 @@ dmesg | grep -q "server unreachable" || die "no log line for the dead server"
 [ "$(attr netdisk0 state)" = failed ] || die "state is $(attr netdisk0 state)"
 check detach netdisk0
 check rmmod netdisk
-echo 30 > /sys/module/netdisk/parameters/dead_timeout 2>/dev/null
-true

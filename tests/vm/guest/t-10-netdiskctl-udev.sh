@@ -1,0 +1,36 @@
+# netdiskctl attach/list/detach, and the udev rule's /dev/netdisk/ names.
+. /test/lib.sh
+start_server
+check insmod /test/netdisk.ko
+/usr/bin/systemd-udevd --daemon --resolve-names=never 2>/dev/null || die "udevd"
+cat > /srv/client.conf <<CONF
+guest $(key)
+stranger 0000000000000000000000000000000000000000000000000000000000000001
+CONF
+chmod 600 /srv/client.conf
+ctl() { /usr/sbin/netdiskctl "$@"; }
+
+[ "$(ctl attach -K /srv/client.conf netdisk://127.0.0.1)" = netdisk0 ] || die "attach"
+[ "$(ctl attach -K /srv/client.conf -j 1 netdisk://127.0.0.1/ro)" = netdisk1 ] || die "attach ro"
+ctl list > /tmp/list
+grep -q "netdisk0 *127.0.0.1 *26547 *(default) *guest *connected" /tmp/list || die "list: $(cat /tmp/list)"
+grep -q "netdisk1 *127.0.0.1 *26547 *ro *guest *connected" /tmp/list || die "list ro"
+/usr/bin/udevadm settle
+[ "$(readlink /dev/netdisk/127.0.0.1)" = ../netdisk0 ] || die "no /dev/netdisk/127.0.0.1"
+[ "$(readlink /dev/netdisk/127.0.0.1-ro)" = ../netdisk1 ] || die "no /dev/netdisk/127.0.0.1-ro"
+echo 'label: dos
+start=2048, size=8192, type=83' | /usr/bin/sfdisk -q /dev/netdisk0 || die "sfdisk"
+/usr/bin/udevadm settle
+[ -b /dev/netdisk/127.0.0.1-part1 ] || die "no partition link: $(ls /dev/netdisk)"
+
+ctl attach -K /srv/client.conf -i stranger netdisk://127.0.0.1 2>/tmp/err && die "unknown identity attached"
+grep -q "rejected the key" /tmp/err || die "attach error: $(cat /tmp/err)"
+ctl attach -K /srv/client.conf netdisk://127.0.0.1/nope 2>/tmp/err && die "missing export attached"
+grep -q "no such export" /tmp/err || die "attach error: $(cat /tmp/err)"
+
+check ctl detach /dev/netdisk/127.0.0.1
+check ctl detach netdisk1
+/usr/bin/udevadm settle
+[ ! -e /dev/netdisk/127.0.0.1 ] && [ ! -e /dev/netdisk/127.0.0.1-ro ] || die "links left after detach"
+check rmmod netdisk
+stop_server
