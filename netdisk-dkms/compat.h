@@ -20,6 +20,7 @@ struct nd_queue_limits {
 	unsigned int physical_block_size;
 	unsigned int max_hw_sectors;
 	unsigned int max_segment_size;
+	unsigned short max_segments;
 	unsigned int max_discard_sectors;
 	unsigned int discard_granularity;
 	unsigned int max_write_zeroes_sectors;
@@ -43,6 +44,7 @@ nd_alloc_disk(struct blk_mq_tag_set *set, const struct nd_queue_limits *l,
 		.physical_block_size = l->physical_block_size,
 		.max_hw_sectors = l->max_hw_sectors,
 		.max_segment_size = l->max_segment_size,
+		.max_segments = l->max_segments,
 		.max_hw_discard_sectors = l->max_discard_sectors,
 		.discard_granularity = l->discard_granularity,
 		.max_write_zeroes_sectors = l->max_write_zeroes_sectors,
@@ -71,6 +73,7 @@ nd_alloc_disk(struct blk_mq_tag_set *set, const struct nd_queue_limits *l,
 	blk_queue_physical_block_size(q, l->physical_block_size);
 	blk_queue_max_hw_sectors(q, l->max_hw_sectors);
 	blk_queue_max_segment_size(q, l->max_segment_size);
+	blk_queue_max_segments(q, l->max_segments);
 	blk_queue_max_discard_sectors(q, l->max_discard_sectors);
 	q->limits.discard_granularity = l->discard_granularity;
 	blk_queue_max_write_zeroes_sectors(q, l->max_write_zeroes_sectors);

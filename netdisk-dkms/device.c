@@ -194,6 +194,8 @@ static void nd_set_limits(struct nd_device *dev, struct nd_queue_limits *lim)
 	lim->physical_block_size = bs;
 	lim->max_hw_sectors = dev->info.max_io >> SECTOR_SHIFT;
 	lim->max_segment_size = dev->info.max_io;
+	/* requests are copied into the record buffer: any layout will do */
+	lim->max_segments = USHRT_MAX;
 	if (dev->info.flags & ND_INFO_TRIM) {
 		lim->max_discard_sectors = UINT_MAX >> SECTOR_SHIFT;
 		lim->discard_granularity = bs;

@@ -36,7 +36,7 @@ CONF
 start_server() {
 	setup_exports
 	/usr/sbin/netdiskd --config /srv/netdiskd.conf --listen 127.0.0.1:26547 \
-		>> /srv/netdiskd.log 2>&1 &
+		${NETDISKD_ARGS:-} >> /srv/netdiskd.log 2>&1 &
 	echo $! > /srv/netdiskd.pid
 	wait_listen
 }
