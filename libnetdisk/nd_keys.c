@@ -196,9 +196,9 @@ int nd_keyring_load(struct nd_keyring *kr, const char *path,
 	int ret;
 
 	if (stat(path, &st)) {
-		snprintf(err, err_len, "key file %s: %s (make a key with "
-			 "'netdiskctl keygen > %s' and chmod 600 it)",
-			 path, strerror(errno), path);
+		snprintf(err, err_len, "key file %s: %s; make a key with "
+			 "'netdiskctl keygen > %s', then chmod 600 it (and chown it "
+			 "to the user the server runs as)", path, strerror(errno), path);
 		return -1;
 	}
 	if (!allow_shared_perms && (st.st_mode & 077)) {

@@ -180,10 +180,6 @@ static int build_config(const struct options *o, struct server_config *cfg)
 		log_err("%s", err);
 		return -1;
 	}
-	if (!cfg->export_count) {
-		log_err("no exports configured");
-		return -1;
-	}
 	for (size_t i = 0; i < o->listen_count; i++)
 		cfg->listen[cfg->listen_count++] = strdup(o->listen[i]);
 	if (o->max_connections)
@@ -418,7 +414,16 @@ int main(int argc, char **argv)
 		return 2;
 	pthread_mutex_init(&srv.lock, NULL);
 	pthread_cond_init(&srv.idle, NULL);
-	if (build_config(&o, &srv.cfg) || load_keys(&o, &srv) || open_exports(&srv))
+	/* keys first: without one nothing else matters, and it says how to fix */
+	if (build_config(&o, &srv.cfg) || load_keys(&o, &srv))
+		goto out;
+	if (!srv.cfg.export_count) {
+		log_err("no exports configured: add an [export NAME] section to %s "
+			"(see netdiskd.conf(5)) or give --file",
+			o.config_path ? o.config_path : DEFAULT_CONFIG_PATH);
+		goto out;
+	}
+	if (open_exports(&srv))
 		goto out;
 
 	/* Signals go to the signalfd only; threads inherit the mask. */
