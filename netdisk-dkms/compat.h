@@ -10,6 +10,11 @@
 #include <linux/blkdev.h>
 #include <linux/version.h>
 
+/* hex2bin() left <linux/kernel.h> for its own header */
+#if __has_include("linux/hex.h")
+#include <linux/hex.h>
+#endif
+
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
 #error "netdisk needs Linux 6.1 or newer"
 #endif

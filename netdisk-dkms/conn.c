@@ -268,7 +268,8 @@ int nd_conn_open(struct nd_conn *c, struct nd_export_info *info)
 	sk_set_memalloc(sock->sk);
 	tcp_sock_set_nodelay(sock->sk);
 	set_timeouts(sock, ND_HANDSHAKE_TIMEOUT_S * HZ, ND_HANDSHAKE_TIMEOUT_S * HZ);
-	ret = kernel_connect(sock, (struct sockaddr *)ss, len, 0);
+	/* void *: the address type became struct sockaddr_unsized in 6.19 */
+	ret = kernel_connect(sock, (void *)ss, len, 0);
 	if (ret) {
 		nd_conn_err(c, "cannot connect to port %u: error %d\n",
 			    c->dev->target.port, ret);

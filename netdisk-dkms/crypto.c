@@ -114,14 +114,14 @@ int nd_derive_keys(const struct nd_client_hello *ch,
 		"netdisk1 c2s", "netdisk1 s2c", "netdisk1 cfin", "netdisk1 sfin",
 	};
 	u8 *outs[] = { k->c2s, k->s2c, k->cfin, k->sfin };
+	u8 transcript[sizeof(*ch) + sizeof(*sh)];
 	u8 salt[2 * ND_NONCE_SIZE], prk[ND_HASH_SIZE];
-	struct sha256_state sctx;
 	int i, ret;
 
-	sha256_init(&sctx);
-	sha256_update(&sctx, (const u8 *)ch, sizeof(*ch));
-	sha256_update(&sctx, (const u8 *)sh, sizeof(*sh));
-	sha256_final(&sctx, k->th);
+	/* one-shot sha256(): its streaming API changed types in 6.16 */
+	memcpy(transcript, ch, sizeof(*ch));
+	memcpy(transcript + sizeof(*ch), sh, sizeof(*sh));
+	sha256(transcript, sizeof(transcript), k->th);
 
 	/* HKDF-Extract: PRK = HMAC(salt, PSK) */
 	memcpy(salt, ch->nonce, ND_NONCE_SIZE);

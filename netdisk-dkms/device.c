@@ -20,7 +20,11 @@ static blk_status_t nd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct nd_device *dev = hctx->queue->queuedata;
 	struct nd_conn *c = &dev->conns[hctx->queue_num];
 	struct request *rq = bd->rq;
+	struct nd_cmd *cmd = blk_mq_rq_to_pdu(rq);
 
+	/* ours alone until sent; the cookie keeps counting across uses */
+	cmd->conn = NULL;
+	clear_bit(ND_CMD_INFLIGHT, &cmd->flags);
 	blk_mq_start_request(rq);
 	for (;;) {
 		int ret;
@@ -81,22 +85,10 @@ static enum blk_eh_timer_return nd_timeout_rq(struct request *rq)
 	return BLK_EH_RESET_TIMER;
 }
 
-static int nd_init_request(struct blk_mq_tag_set *set, struct request *rq,
-			   unsigned int hctx_idx, unsigned int numa_node)
-{
-	struct nd_cmd *cmd = blk_mq_rq_to_pdu(rq);
-
-	cmd->conn = NULL;
-	cmd->flags = 0;
-	cmd->cookie = 0;
-	return 0;
-}
-
 static const struct blk_mq_ops nd_mq_ops = {
 	.queue_rq	= nd_queue_rq,
 	.complete	= nd_complete_rq,
 	.timeout	= nd_timeout_rq,
-	.init_request	= nd_init_request,
 };
 
 static const struct block_device_operations nd_fops = {

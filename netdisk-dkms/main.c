@@ -16,6 +16,7 @@
 #include <linux/string.h>
 #include <linux/utsname.h>
 
+#include "compat.h"
 #include "netdisk.h"
 
 static char *address;
