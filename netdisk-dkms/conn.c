@@ -456,11 +456,18 @@ static void reconnect_work(struct work_struct *work)
 	struct nd_conn *c = container_of(work, struct nd_conn, reconnect_work);
 	struct nd_device *dev = c->dev;
 	unsigned int delay_ms = 100;
+	bool expired = false;
 
 	conn_stop(c);
 	nd_device_requeue_inflight(dev, c);
 	while (!READ_ONCE(dev->removing)) {
 		struct nd_export_info info;
+
+		/* past the dead timeout, the requeued requests go fail in queue_rq */
+		if (!expired && time_after(jiffies, c->dead_since + nd_dead_timeout_s * HZ)) {
+			expired = true;
+			blk_mq_kick_requeue_list(dev->disk->queue);
+		}
 
 		if (!nd_conn_open(c, &info)) {
 			if (same_export(&info, &dev->info) && !nd_conn_start(c))
