@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -20,6 +21,7 @@
 
 #include "nd_client.h"
 #include "nd_keys.h"
+#include "nd_overlay.h"
 
 #define DEFAULT_CLIENT_KEY_FILE "/etc/netdisk/netdisk.key"
 #define SYSFS_CONTROL "/sys/kernel/netdisk"
@@ -56,6 +58,9 @@ static void usage(FILE *out)
 "       netdiskctl attach [OPTIONS] netdisk://HOST[:PORT][/EXPORT]\n"
 "       netdiskctl detach netdiskN|/dev/netdisk/NAME\n"
 "       netdiskctl list\n"
+"       netdiskctl overlay list DIR\n"
+"       netdiskctl overlay reset DIR IDENTITY\n"
+"       netdiskctl overlay merge DIR IDENTITY BASE NEW-IMAGE\n"
 "\n"
 "copy transfers a whole image; one of SRC and DST is a local file or block\n"
 "device, the other a netdisk:// URI.\n"
@@ -551,6 +556,109 @@ static int cmd_list(void)
 	return 0;
 }
 
+static int overlay_lock(const char *dir, const char *identity, int how)
+{
+	char path[4096];
+	int fd;
+
+	if (!nd_valid_identity(identity))
+		die("invalid identity '%s'", identity);
+	snprintf(path, sizeof(path), "%s/%s.map", dir, identity);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("%s: %s", path, strerror(errno));
+	if (flock(fd, how | LOCK_NB))
+		die("the overlay of '%s' is in use: disconnect that client first", identity);
+	return fd;
+}
+
+static int cmd_overlay_list(const char *dir)
+{
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort);
+
+	if (n < 0)
+		die("%s: %s", dir, strerror(errno));
+	printf("%-32s %14s %s\n", "IDENTITY", "BYTES", "STATE");
+	for (int i = 0; i < n; i++) {
+		char *name = names[i]->d_name, path[4096];
+		size_t len = strlen(name);
+		uint64_t blocks = 0;
+		uint8_t buf[65536];
+		ssize_t got;
+		int fd;
+
+		if (len > 4 && !strcmp(name + len - 4, ".map")) {
+			snprintf(path, sizeof(path), "%s/%s", dir, name);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				while ((got = read(fd, buf, sizeof(buf))) > 0)
+					for (ssize_t j = 0; j < got; j++)
+						blocks += (uint64_t)__builtin_popcount(buf[j]);
+				name[len - 4] = '\0';
+				printf("%-32s %14llu %s\n", name,
+				       (unsigned long long)blocks * ND_OVERLAY_BLOCK,
+				       flock(fd, LOCK_EX | LOCK_NB) ? "in use" : "idle");
+				close(fd);
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+	return 0;
+}
+
+static int cmd_overlay_reset(const char *dir, const char *identity)
+{
+	int fd = overlay_lock(dir, identity, LOCK_EX);
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s.img", dir, identity);
+	if (unlink(path) && errno != ENOENT)
+		die("%s: %s", path, strerror(errno));
+	snprintf(path, sizeof(path), "%s/%s.map", dir, identity);
+	if (unlink(path))
+		die("%s: %s", path, strerror(errno));
+	close(fd);
+	return 0;
+}
+
+static int cmd_overlay_merge(const char *dir, const char *identity, const char *base,
+			     const char *out)
+{
+	static uint8_t buf[1 << 20];
+	struct nd_overlay ov;
+	char err[512];
+	uint64_t size;
+	int bfd, ofd, ret;
+
+	if (!nd_valid_identity(identity))
+		die("invalid identity '%s'", identity);
+	bfd = open(base, O_RDONLY | O_CLOEXEC);
+	if (bfd < 0)
+		die("%s: %s", base, strerror(errno));
+	size = local_size(bfd, base);
+	if (nd_overlay_open(&ov, dir, identity, bfd, size, err, sizeof(err)))
+		die("%s", err[0] ? err : "cannot open the overlay");
+	ofd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (ofd < 0)
+		die("%s: %s", out, strerror(errno));
+	for (uint64_t off = 0; off < size; off += sizeof(buf)) {
+		size_t n = size - off < sizeof(buf) ? (size_t)(size - off) : sizeof(buf);
+
+		ret = nd_overlay_read(&ov, buf, n, off);
+		if (ret)
+			die("reading at %llu: %s", (unsigned long long)off, strerror(-ret));
+		if (pwrite(ofd, buf, n, (off_t)off) != (ssize_t)n)
+			die("%s: %s", out, strerror(errno));
+	}
+	if (fsync(ofd) || close(ofd))
+		die("%s: %s", out, strerror(errno));
+	nd_overlay_close(&ov);
+	close(bfd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -612,6 +720,13 @@ int main(int argc, char **argv)
 		return cmd_keygen();
 	if (!strcmp(cmd, "list") && optind == argc)
 		return cmd_list();
+	if (!strcmp(cmd, "overlay") && optind + 2 == argc && !strcmp(argv[optind], "list"))
+		return cmd_overlay_list(argv[optind + 1]);
+	if (!strcmp(cmd, "overlay") && optind + 3 == argc && !strcmp(argv[optind], "reset"))
+		return cmd_overlay_reset(argv[optind + 1], argv[optind + 2]);
+	if (!strcmp(cmd, "overlay") && optind + 5 == argc && !strcmp(argv[optind], "merge"))
+		return cmd_overlay_merge(argv[optind + 1], argv[optind + 2], argv[optind + 3],
+					 argv[optind + 4]);
 	if (!strcmp(cmd, "detach") && optind + 1 == argc)
 		return cmd_detach(argv[optind]);
 	if (!o.identity[0] && nd_default_identity(o.identity))

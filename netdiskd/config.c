@@ -174,6 +174,15 @@ static int export_key(struct export_config *e, const char *key, char *value,
 			snprintf(err, err_len, "out of memory");
 			return -1;
 		}
+	} else if (!strcmp(key, "copy-on-write")) {
+		if (value[0] != '/') {
+			snprintf(err, err_len, "%s: copy-on-write takes an absolute directory", where);
+			return -1;
+		}
+		if (set_string(&e->cow_dir, value)) {
+			snprintf(err, err_len, "out of memory");
+			return -1;
+		}
 	} else if (!strcmp(key, "read-only")) {
 		if (parse_bool(value, &e->read_only)) {
 			snprintf(err, err_len, "%s: read-only takes yes or no", where);
@@ -272,6 +281,7 @@ void config_free(struct server_config *cfg)
 		free(cfg->listen[i]);
 	for (size_t i = 0; i < cfg->export_count; i++) {
 		free(cfg->exports[i].path);
+		free(cfg->exports[i].cow_dir);
 		id_list_free(&cfg->exports[i].allow);
 		id_list_free(&cfg->exports[i].allow_write);
 	}

@@ -24,6 +24,7 @@ struct export_config {
 	char name[ND_NAME_SIZE];
 	char *path;
 	bool read_only;
+	char *cow_dir;			/* copy-on-write: per-identity overlays here */
 	struct id_list allow;		/* may connect */
 	struct id_list allow_write;	/* may write */
 };

@@ -41,6 +41,7 @@ struct conn {
 	char identity[ND_NAME_SIZE];
 	char export_name[ND_NAME_SIZE];
 	struct export *exp;
+	struct nd_overlay *overlay;	/* copy-on-write exports */
 	bool read_only;
 
 	pthread_mutex_t send_lock;	/* orders sealing and sending of replies */
@@ -166,7 +167,7 @@ static void *worker_main(void *arg)
 		int rc;
 
 		/* The reply header overwrites the request header: rq is a copy. */
-		st = request_execute(c->exp, c->read_only, &j->rq,
+		st = request_execute(c->exp, c->overlay, c->read_only, &j->rq,
 				     (uint8_t *)(rp + 1), &data_len);
 		rp->status = htonl(st);
 		rp->length = htonl(data_len);
@@ -227,6 +228,7 @@ static bool send_info(struct conn *c, uint32_t status)
 	memset(info, 0, sizeof(*info));
 	info->status = htonl(status);
 	if (!status) {
+		/* a copy-on-write export is writable: writes go to the overlay */
 		if (c->read_only)
 			flags |= ND_INFO_READ_ONLY;
 		else
@@ -286,6 +288,16 @@ static bool handshake(struct conn *c)
 	}
 	c->read_only = c->exp->read_only || !id_list_contains(&ec->allow_write, c->identity);
 	strcpy(c->export_name, ec->name);
+	if (c->exp->cow) {
+		char err[256];
+
+		c->overlay = export_overlay_get(c->exp, c->identity, err, sizeof(err));
+		if (!c->overlay) {
+			log_msg(LOG_ERR, &c->peer, "refused: %s", err);
+			send_info(c, ND_ERR_IO);
+			return false;
+		}
+	}
 	if (!send_info(c, ND_OK))
 		return false;
 	log_msg(LOG_INFO, &c->peer, "connected to export '%s' (%s)", ec->name,
@@ -346,6 +358,8 @@ static void *conn_main(void *arg)
 
 	if (handshake(c))
 		serve(c);
+	if (c->overlay)
+		export_overlay_put(c->exp, c->overlay);
 	server_conn_remove(c->srv, c);
 	close(c->fd);
 	conn_free(c);

@@ -19,11 +19,21 @@ int export_open(struct export *e, const struct export_config *cfg, char *err,
 		size_t err_len)
 {
 	struct stat st;
-	int flags = cfg->read_only ? O_RDONLY : O_RDWR;
+	bool base_ro = cfg->read_only || cfg->cow_dir;
+	int flags = base_ro ? O_RDONLY : O_RDWR;
 
 	memset(e, 0, sizeof(*e));
 	e->cfg = cfg;
 	e->read_only = cfg->read_only;
+	e->cow = cfg->cow_dir != NULL;
+	pthread_mutex_init(&e->overlays_lock, NULL);
+	if (e->cow && (stat(cfg->cow_dir, &st) || !S_ISDIR(st.st_mode) ||
+		       access(cfg->cow_dir, W_OK))) {
+		snprintf(err, err_len, "export '%s': overlay directory %s is not a writable directory",
+			 cfg->name, cfg->cow_dir);
+		e->fd = -1;
+		return -1;
+	}
 	e->fd = open(cfg->path, flags | O_CLOEXEC);
 	if (e->fd < 0) {
 		snprintf(err, err_len, "export '%s': cannot open %s: %s", cfg->name,
@@ -31,7 +41,7 @@ int export_open(struct export *e, const struct export_config *cfg, char *err,
 		return -1;
 	}
 	/* Two writers on one image would corrupt it; readers may share. */
-	if (flock(e->fd, (cfg->read_only ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
+	if (flock(e->fd, (base_ro ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
 		snprintf(err, err_len, "export '%s': %s is in use by another process (%s)",
 			 cfg->name, cfg->path, strerror(errno));
 		goto fail;
@@ -72,17 +82,6 @@ fail:
 	return -1;
 }
 
-void export_close(struct export *e)
-{
-	if (e->fd >= 0) {
-		if (!e->read_only && fdatasync(e->fd))
-			log_err("export '%s': final sync of %s failed: %m",
-				e->cfg->name, e->cfg->path);
-		close(e->fd);
-	}
-	e->fd = -1;
-}
-
 static uint32_t errno_status(int err)
 {
 	switch (err) {
@@ -105,6 +104,71 @@ static uint32_t io_failed(struct export *e, const char *what, uint64_t off)
 	log_err("export '%s': %s at offset %llu of %s failed: %s", e->cfg->name,
 		what, (unsigned long long)off, e->cfg->path, strerror(err));
 	return errno_status(err);
+}
+
+struct nd_overlay *export_overlay_get(struct export *e, const char *identity,
+				      char *err, size_t err_len)
+{
+	struct export_overlay *o;
+
+	pthread_mutex_lock(&e->overlays_lock);
+	for (o = e->overlays; o; o = o->next)
+		if (!strcmp(o->identity, identity))
+			break;
+	if (!o) {
+		o = calloc(1, sizeof(*o));
+		if (!o) {
+			snprintf(err, err_len, "out of memory");
+		} else if (nd_overlay_open(&o->ov, e->cfg->cow_dir, identity, e->fd,
+					   e->size, err, err_len)) {
+			free(o);
+			o = NULL;
+		} else {
+			strcpy(o->identity, identity);
+			o->next = e->overlays;
+			e->overlays = o;
+		}
+	}
+	if (o)
+		o->refs++;
+	pthread_mutex_unlock(&e->overlays_lock);
+	return o ? &o->ov : NULL;
+}
+
+void export_overlay_put(struct export *e, struct nd_overlay *ov)
+{
+	struct export_overlay **pp, *o;
+
+	pthread_mutex_lock(&e->overlays_lock);
+	for (pp = &e->overlays; (o = *pp); pp = &o->next) {
+		if (&o->ov == ov) {
+			if (!--o->refs) {
+				*pp = o->next;
+				nd_overlay_close(&o->ov);
+				free(o);
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&e->overlays_lock);
+}
+
+uint32_t export_overlay_status(struct export *e, const char *what, int err,
+			       uint64_t off)
+{
+	errno = -err;
+	return io_failed(e, what, off);
+}
+
+void export_close(struct export *e)
+{
+	if (e->fd >= 0) {
+		if (!e->read_only && !e->cow && fdatasync(e->fd))
+			log_err("export '%s': final sync of %s failed: %m",
+				e->cfg->name, e->cfg->path);
+		close(e->fd);
+	}
+	e->fd = -1;
 }
 
 uint32_t export_read(struct export *e, void *buf, uint32_t len, uint64_t off)

@@ -7,22 +7,46 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pthread.h>
+
 #include "config.h"
+#include "nd_overlay.h"
+
+struct export_overlay {
+	struct export_overlay *next;
+	char identity[ND_NAME_SIZE];
+	unsigned int refs;		/* connections using it */
+	struct nd_overlay ov;
+};
 
 struct export {
 	const struct export_config *cfg;
-	int fd;
+	int fd;				/* for copy-on-write: the base, read-only */
 	uint64_t size;
 	uint32_t block_size;
 	bool is_block_device;
 	bool read_only;
+	bool cow;
+	pthread_mutex_t overlays_lock;
+	struct export_overlay *overlays;
 };
 
 int export_open(struct export *e, const struct export_config *cfg, char *err,
 		size_t err_len);
 void export_close(struct export *e);
 
+/*
+ * The overlay of identity on a copy-on-write export, shared by all of that
+ * identity's connections. NULL with a message in err when it cannot be had.
+ */
+struct nd_overlay *export_overlay_get(struct export *e, const char *identity,
+				      char *err, size_t err_len);
+void export_overlay_put(struct export *e, struct nd_overlay *ov);
+
 /* Each returns an ND_OK or ND_ERR_* status. Ranges are checked by the caller. */
+/* A status for a negative errno from an overlay operation, logged. */
+uint32_t export_overlay_status(struct export *e, const char *what, int err,
+			       uint64_t off);
 uint32_t export_read(struct export *e, void *buf, uint32_t len, uint64_t off);
 uint32_t export_write(struct export *e, const void *buf, uint32_t len,
 		      uint64_t off, bool fua);

@@ -36,7 +36,33 @@ int request_decode(uint8_t record_type, const uint8_t *payload, size_t len,
 	return 0;
 }
 
-uint32_t request_execute(struct export *e, bool read_only,
+static uint32_t execute_overlay(struct export *e, struct nd_overlay *ov,
+				const struct request *rq, uint8_t *read_buf)
+{
+	bool fua = rq->flags & ND_CMD_FLAG_FUA;
+	const char *what;
+	int ret;
+
+	switch (rq->type) {
+	case ND_CMD_READ:
+		what = "overlay read";
+		ret = nd_overlay_read(ov, read_buf, rq->length, rq->offset);
+		break;
+	case ND_CMD_WRITE:
+		what = "overlay write";
+		ret = nd_overlay_write(ov, rq->data, rq->length, rq->offset);
+		break;
+	default:	/* TRIM and WRITE_ZEROES: the base must not show through */
+		what = "overlay zeroing";
+		ret = nd_overlay_write_zeroes(ov, rq->length, rq->offset);
+		break;
+	}
+	if (!ret && fua)
+		ret = nd_overlay_flush(ov);
+	return ret ? export_overlay_status(e, what, ret, rq->offset) : ND_OK;
+}
+
+uint32_t request_execute(struct export *e, struct nd_overlay *ov, bool read_only,
 			 const struct request *rq, uint8_t *read_buf,
 			 uint32_t *data_len)
 {
@@ -49,8 +75,16 @@ uint32_t request_execute(struct export *e, bool read_only,
 	if (rq->flags & ~ND_CMD_FLAG_FUA ||
 	    (fua && rq->type != ND_CMD_WRITE && rq->type != ND_CMD_WRITE_ZEROES))
 		return ND_ERR_INVALID;
-	if (rq->type == ND_CMD_FLUSH)
-		return rq->offset || rq->length ? ND_ERR_INVALID : export_flush(e);
+	if (rq->type == ND_CMD_FLUSH) {
+		if (rq->offset || rq->length)
+			return ND_ERR_INVALID;
+		if (ov) {
+			int ret = nd_overlay_flush(ov);
+
+			return ret ? export_overlay_status(e, "overlay flush", ret, 0) : ND_OK;
+		}
+		return export_flush(e);
+	}
 	if (!rq->length || ((rq->type == ND_CMD_READ || rq->type == ND_CMD_WRITE) &&
 			    rq->length > ND_MAX_IO))
 		return ND_ERR_INVALID;
@@ -59,6 +93,12 @@ uint32_t request_execute(struct export *e, bool read_only,
 	if (rq->type != ND_CMD_READ && read_only)
 		return ND_ERR_READ_ONLY;
 
+	if (ov) {
+		st = execute_overlay(e, ov, rq, read_buf);
+		if (st == ND_OK && rq->type == ND_CMD_READ)
+			*data_len = rq->length;
+		return st;
+	}
 	switch (rq->type) {
 	case ND_CMD_READ:
 		st = export_read(e, read_buf, rq->length, rq->offset);

@@ -101,7 +101,7 @@ static void fuzz_requests(const uint8_t *data, size_t len)
 		if (n > len - 3)
 			n = len - 3;
 		if (!request_decode(data[0] & 0x7f, data + 3, n, &rq, why, sizeof(why)))
-			request_execute(&e, data[0] & 0x80, &rq, read_buf, &out_len);
+			request_execute(&e, NULL, data[0] & 0x80, &rq, read_buf, &out_len);
 		data += 3 + n;
 		len -= 3 + n;
 	}

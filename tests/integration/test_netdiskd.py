@@ -516,6 +516,116 @@ class NetdiskdTest(unittest.TestCase):
                            timeout=10)
         self.assertIn("in use by another process", r.stderr)
 
+    # copy-on-write ------------------------------------------------------
+    def cow_server(self, base_size=16 * MiB):
+        self.alice_key = self.write_key("alice.key", self.keygen())
+        self.bob_key = self.write_key("bob.key", self.keygen())
+        keys = self.write_key("keys", "alice %s\nbob %s" % (
+            open(self.alice_key).read().strip(), open(self.bob_key).read().strip()))
+        self.base = self.image("base.img", base_size, 4 * MiB)
+        self.overlays = os.path.join(self.tmp, "overlays")
+        os.mkdir(self.overlays)
+        conf = os.path.join(self.tmp, "cow.conf")
+        with open(conf, "w") as f:
+            f.write("key-file = %s\n[export golden]\npath = %s\ncopy-on-write = %s\n"
+                    % (keys, self.base, self.overlays))
+        return self.server("--config", conf)
+
+    def download(self, port, key, identity, name):
+        out = os.path.join(self.tmp, name)
+        self.ctl("copy", self.uri(port, "golden"), out, key=key, identity=identity)
+        with open(out, "rb") as f:
+            return f.read()
+
+    def test_copy_on_write_gives_each_identity_its_own_disk(self):
+        srv = self.cow_server()
+        base_sum = sha(self.base)
+        with open(self.base, "rb") as f:
+            base = f.read()
+        a_src = self.image("a.bin", 3 * MiB, 3 * MiB)
+        b_src = self.image("b.bin", 3 * MiB, 3 * MiB)
+        self.ctl("copy", a_src, self.uri(srv.port, "golden"), key=self.alice_key, identity="alice")
+        self.ctl("copy", b_src, self.uri(srv.port, "golden"), key=self.bob_key, identity="bob")
+        # partial blocks, one over the overlay and one over the base; zeroes
+        r = self.req(srv.port, "write:5000:512", "write:6000000:100", "zero:7000000:10000",
+                     "trim:8388608:65536", "flush", identity="alice", key=self.alice_key,
+                     export="golden")
+        self.assertEqual(r.stdout, "ok\n" * 5, r.stderr)
+        a = self.download(srv.port, self.alice_key, "alice", "a.out")
+        b = self.download(srv.port, self.bob_key, "bob", "b.out")
+        with open(a_src, "rb") as f:
+            a_data = f.read()
+        with open(b_src, "rb") as f:
+            b_data = f.read()
+        want_a = bytearray(base)
+        want_a[:3 * MiB] = a_data
+        want_a[5000:5512] = pattern(5000, 512)
+        want_a[6000000:6000100] = pattern(6000000, 100)
+        want_a[7000000:7010000] = bytes(10000)
+        want_a[8388608:8388608 + 65536] = bytes(65536)
+        self.assertEqual(a, bytes(want_a))
+        self.assertEqual(b, b_data + base[3 * MiB:])
+        self.assertEqual(sha(self.base), base_sum)          # the base never changes
+
+        # the overlays outlive the server
+        self.assertEqual(srv.stop(), 0)
+        srv = self.cow_server_again()
+        self.assertEqual(self.download(srv.port, self.alice_key, "alice", "a2.out"), a)
+        self.assertEqual(srv.stop(), 0)
+
+        ov = self.ctl("overlay", "list", self.overlays).stdout
+        self.assertRegex(ov, r"alice +\d+ idle")
+        self.assertRegex(ov, r"bob +%d idle" % (3 * MiB))
+        merged = os.path.join(self.tmp, "alice-merged.img")
+        self.ctl("overlay", "merge", self.overlays, "alice", self.base, merged)
+        self.assertEqual(sha(merged), hashlib.sha256(a).hexdigest())
+        self.ctl("overlay", "reset", self.overlays, "bob")
+        self.assertNotIn("bob", self.ctl("overlay", "list", self.overlays).stdout)
+        srv = self.cow_server_again()
+        self.assertEqual(self.download(srv.port, self.bob_key, "bob", "b2.out"), base)
+        self.assertEqual(sha(self.base), base_sum)
+
+    def cow_server_again(self):
+        conf = os.path.join(self.tmp, "cow.conf")
+        return self.server("--config", conf)
+
+    def test_copy_on_write_survives_sigkill(self):
+        srv = self.cow_server(base_size=96 * MiB)
+        with open(self.base, "rb") as f:
+            base = f.read()
+        p = subprocess.Popen([os.path.join(BUILD, "ndreq"), self.alice_key, "alice",
+                              self.uri(srv.port, "golden"), "write:0:65536", "flush",
+                              "writes:96"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = [p.stdout.readline(), p.stdout.readline(), p.stdout.readline()]
+        self.assertEqual(first[:2], ["ok\n", "ok\n"])       # the flushed write
+        srv.stop(signal.SIGKILL)
+        out, _ = p.communicate(60)
+        acked = [int(line.split()[1]) for line in (first[2] + out).splitlines()
+                 if line.startswith("acked")]
+        srv = self.cow_server_again()
+        data = self.download(srv.port, self.alice_key, "alice", "after-kill.out")
+        self.assertEqual(data[:65536], pattern(0, 65536))  # flushed, and rewritten alike
+        for off in acked:
+            self.assertEqual(data[off:off + MiB], pattern(off, MiB), "acked write %d" % off)
+        # every block is either the new data or the base, never torn
+        for blk in range(0, len(data), 4096):
+            got = data[blk:blk + 4096]
+            if got != base[blk:blk + 4096]:
+                self.assertEqual(got, pattern(blk, 4096), "torn block at %d" % blk)
+
+    def test_copy_on_write_refuses_bad_identities(self):
+        srv = self.cow_server()
+        for bad in ("../etc", "a/b", ".hidden", "x" * 70):
+            s = socket.create_connection(("127.0.0.1", srv.port))
+            hello = struct.pack(">IHH", 0x4E44534B, 1, 0) + os.urandom(32)
+            ident = bad.encode()[:63].ljust(64, b"\0") if len(bad) < 64 else bad.encode()[:64]
+            s.sendall(hello + ident + b"golden".ljust(64, b"\0"))
+            self.assertTrue(closed_without_reply(s))
+            s.close()
+        self.assertEqual(os.listdir(self.overlays), [])
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "etc.map")))
+
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
