@@ -321,6 +321,30 @@ static void copy_to_request(struct request *rq, const u8 *data)
 	}
 }
 
+/* Write-through: the cache learns only what the server confirmed. */
+static void update_cache(struct nd_device *dev, struct request *rq,
+			 struct nd_cmd *cmd, u32 status)
+{
+	switch (req_op(rq)) {
+	case REQ_OP_READ:
+		if (!status)
+			nd_cache_fill(&dev->cache, rq, cmd->cache_gen);
+		break;
+	case REQ_OP_WRITE:
+		if (!status) {
+			nd_cache_write(&dev->cache, rq);
+			break;
+		}
+		fallthrough;
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		nd_cache_invalidate(&dev->cache, rq);
+		break;
+	default:
+		break;
+	}
+}
+
 static int handle_reply(struct nd_conn *c, int len)
 {
 	struct nd_reply *rp = (struct nd_reply *)(c->rx_buf.data + RECORD_HDR);
@@ -356,6 +380,8 @@ static int handle_reply(struct nd_conn *c, int len)
 		goto bad;
 	}
 	cmd->status = to_blk_status(status);
+	if (nd_cache_enabled(&dev->cache))
+		update_cache(dev, rq, cmd, status);
 	if (status) {
 		atomic64_inc(&dev->stats.errors);
 		pr_err_ratelimited("netdisk%d: server refused %s at sector %llu: status %u\n",
@@ -579,6 +605,8 @@ int nd_conn_send_request(struct nd_conn *c, struct request *rq)
 	if (type == ND_CMD_WRITE) {
 		copy_from_request(rq, (u8 *)(wr + 1));
 		len += blk_rq_bytes(rq);
+	} else if (type == ND_CMD_READ) {
+		cmd->cache_gen = atomic64_read(&c->dev->cache.gen);
 	}
 	set_bit(ND_CMD_INFLIGHT, &cmd->flags);
 	ret = send_sealed(c, ND_REC_REQUEST, len);

@@ -26,6 +26,11 @@ static blk_status_t nd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	cmd->conn = NULL;
 	clear_bit(ND_CMD_INFLIGHT, &cmd->flags);
 	blk_mq_start_request(rq);
+	if (req_op(rq) == REQ_OP_READ && nd_cache_enabled(&dev->cache) &&
+	    nd_cache_read(&dev->cache, rq)) {
+		blk_mq_end_request(rq, BLK_STS_OK);
+		return BLK_STS_OK;
+	}
 	for (;;) {
 		int ret;
 
@@ -211,6 +216,7 @@ int nd_device_attach(const struct nd_target *t, struct nd_device **out)
 		return -ENOMEM;
 	dev->target = *t;
 	dev->nr_conns = t->connections;
+	nd_cache_init(&dev->cache, t->cache_mb);
 	ret = ida_alloc_max(&nd_index_ida, (1 << MINORBITS) / ND_MINORS - 1, GFP_KERNEL);
 	if (ret < 0)
 		goto out_free_dev;
@@ -291,6 +297,7 @@ void nd_device_detach(struct nd_device *dev)
 	put_disk(dev->disk);
 	blk_mq_free_tag_set(&dev->tag_set);
 	nd_conns_free(dev, dev->nr_conns);
+	nd_cache_destroy(&dev->cache);
 	ida_free(&nd_index_ida, dev->index);
 	memzero_explicit(dev->target.key, sizeof(dev->target.key));
 	kfree(dev);
@@ -347,6 +354,33 @@ ND_COUNTER_ATTR(bytes_written);
 ND_COUNTER_ATTR(errors);
 ND_COUNTER_ATTR(reconnects);
 
+#define ND_CACHE_ATTR(name)							\
+static ssize_t cache_##name##_show(struct device *d,				\
+				   struct device_attribute *a, char *buf)	\
+{										\
+	return sysfs_emit(buf, "%lld\n",					\
+			  atomic64_read(&to_nd(d)->cache.name));		\
+}										\
+static DEVICE_ATTR_RO(cache_##name)
+
+ND_CACHE_ATTR(hits);
+ND_CACHE_ATTR(misses);
+ND_CACHE_ATTR(evictions);
+
+static ssize_t cache_bytes_show(struct device *d, struct device_attribute *a,
+				char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", nd_cache_bytes(&to_nd(d)->cache));
+}
+static DEVICE_ATTR_RO(cache_bytes);
+
+static ssize_t cache_limit_bytes_show(struct device *d, struct device_attribute *a,
+				      char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", to_nd(d)->cache.limit << 12);
+}
+static DEVICE_ATTR_RO(cache_limit_bytes);
+
 static ssize_t port_show(struct device *d, struct device_attribute *a, char *buf)
 {
 	return sysfs_emit(buf, "%u\n", to_nd(d)->target.port);
@@ -391,6 +425,11 @@ static struct attribute *nd_disk_attrs[] = {
 	&dev_attr_bytes_written.attr,
 	&dev_attr_errors.attr,
 	&dev_attr_reconnects.attr,
+	&dev_attr_cache_hits.attr,
+	&dev_attr_cache_misses.attr,
+	&dev_attr_cache_evictions.attr,
+	&dev_attr_cache_bytes.attr,
+	&dev_attr_cache_limit_bytes.attr,
 	NULL,
 };
 

@@ -66,6 +66,10 @@ static unsigned int connections;
 module_param(connections, uint, 0444);
 MODULE_PARM_DESC(connections, "Connections (hardware queues) per disk. Default: min(online CPUs, 4)");
 
+static unsigned int cache_mb;
+module_param(cache_mb, uint, 0444);
+MODULE_PARM_DESC(cache_mb, "Write-through cache per disk, MiB; 0 is off. Default: 0");
+
 unsigned int nd_dead_timeout_s = 30;
 module_param_named(dead_timeout, nd_dead_timeout_s, uint, 0644);
 MODULE_PARM_DESC(dead_timeout, "Seconds to keep reconnecting before failing I/O. Default: 30");
@@ -171,7 +175,7 @@ static int attach(struct nd_target *t)
 	return 0;
 }
 
-/* "address=A [port=P] [export=E] [identity=I] [connections=N] key=HEX" */
+/* "address=A [port=P] [export=E] [identity=I] [connections=N] [cache_mb=N] key=HEX" */
 static ssize_t attach_store(struct kobject *kobj, struct kobj_attribute *attr,
 			    const char *buf, size_t count)
 {
@@ -213,6 +217,9 @@ static ssize_t attach_store(struct kobject *kobj, struct kobj_attribute *attr,
 		} else if (!strcmp(tok, "connections")) {
 			if (kstrtouint(val, 10, &t->connections))
 				goto bad;
+		} else if (!strcmp(tok, "cache_mb")) {
+			if (kstrtouint(val, 10, &t->cache_mb) || t->cache_mb > 1 << 20)
+				goto bad;
 		} else if (!strcmp(tok, "key")) {
 			if (strlen(val) != 2 * ND_KEY_SIZE ||
 			    hex2bin(t->key, val, ND_KEY_SIZE))
@@ -229,7 +236,7 @@ static ssize_t attach_store(struct kobject *kobj, struct kobj_attribute *attr,
 		ret = attach(t);
 	goto out;
 bad:
-	pr_err("attach: expected address=ADDR key=HEX [port=N] [export=NAME] [identity=NAME] [connections=N]\n");
+	pr_err("attach: expected address=ADDR key=HEX [port=N] [export=NAME] [identity=NAME] [connections=N] [cache_mb=N]\n");
 out:
 	if (args)
 		memzero_explicit(args, count);
@@ -296,7 +303,8 @@ static int __init nd_init(void)
 	if (ret)
 		goto out_kobj;
 	if (address) {
-		struct nd_target t = { .port = port, .connections = connections };
+		struct nd_target t = { .port = port, .connections = connections,
+				       .cache_mb = cache_mb };
 
 		if (!key_set) {
 			pr_err("address= given without key=\n");

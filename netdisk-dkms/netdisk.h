@@ -13,6 +13,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
+#include "cache.h"
 #include "crypto.h"
 #include "netdisk_wire.h"
 
@@ -29,6 +30,7 @@ struct nd_target {
 	char identity[ND_NAME_SIZE];
 	u8 key[ND_KEY_SIZE];
 	unsigned int connections;
+	unsigned int cache_mb;
 };
 
 enum nd_conn_flags {
@@ -61,6 +63,7 @@ struct nd_cmd {
 	unsigned long flags;		/* ND_CMD_INFLIGHT */
 	u32 cookie;			/* bumped on every send */
 	blk_status_t status;
+	s64 cache_gen;			/* READ: cache generation when sent */
 };
 
 enum nd_cmd_flags {
@@ -91,6 +94,7 @@ struct nd_device {
 	unsigned int nr_conns;
 	struct nd_conn *conns;
 	struct nd_stats stats;
+	struct nd_cache cache;
 };
 
 /* main.c: module parameters that apply to every device */

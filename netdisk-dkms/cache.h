@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The optional write-through cache of a disk: recently read and written
+ * 4 KiB pages, bounded, least recently used evicted first. The server is
+ * always written first; the cache learns a write only from its reply.
+ */
+#ifndef _NETDISK_CACHE_H
+#define _NETDISK_CACHE_H
+
+#include <linux/atomic.h>
+#include <linux/blk-mq.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/xarray.h>
+
+struct nd_cache {
+	struct mutex lock;
+	struct xarray pages;		/* page index -> struct nd_cache_entry */
+	struct list_head lru;		/* most recently used first */
+	unsigned long count;
+	unsigned long limit;		/* pages; 0: cache off */
+	atomic64_t gen;			/* bumped by every completed write */
+	atomic64_t hits, misses, evictions;
+};
+
+void nd_cache_init(struct nd_cache *c, unsigned int size_mb);
+void nd_cache_destroy(struct nd_cache *c);
+static inline bool nd_cache_enabled(const struct nd_cache *c)
+{
+	return c->limit;
+}
+
+/* Serves a read entirely from the cache; false if any page is missing. */
+bool nd_cache_read(struct nd_cache *c, struct request *rq);
+/* Learns a read's data, unless a write completed since gen was taken. */
+void nd_cache_fill(struct nd_cache *c, struct request *rq, s64 gen);
+/* Learns a write the server acknowledged. */
+void nd_cache_write(struct nd_cache *c, struct request *rq);
+/* Forgets a range (discard, write zeroes, or a refused write). */
+void nd_cache_invalidate(struct nd_cache *c, struct request *rq);
+unsigned long nd_cache_bytes(struct nd_cache *c);
+
+#endif
