@@ -54,6 +54,27 @@ JOB
 	nbm=$(echo "$nb" | median)
 	echo "BENCH $name $ndm $nbm $(awk -v a="$ndm" -v b="$nbm" 'BEGIN { printf "%.2f", b ? a / b : 0 }')"
 done
+# the cache: 4 KiB random reads at QD1 over a 32 MiB hot set, cache off
+# (netdisk0) and on (netdisk1, 64 MiB), after one warming pass each
+echo "address=127.0.0.1 key=$(key) cache_mb=64" > /sys/kernel/netdisk/attach || die "attach"
+wait_dev netdisk1
+hot() {
+	/usr/bin/fio --name=h --filename="$1" --ioengine=libaio --direct=1 --rw=randread \
+		--bs=4k --iodepth=1 --size=32m --time_based --runtime="$SECONDS_PER_JOB" \
+		--minimal 2>/dev/null | awk -F';' '{ print $8 }'
+}
+$DD if=/dev/netdisk1 of=/dev/null bs=1M count=32 iflag=direct 2>/dev/null
+off=""
+on=""
+r=0
+while [ $r -lt "$RUNS" ]; do
+	off="$off $(hot /dev/netdisk0)"
+	on="$on $(hot /dev/netdisk1)"
+	r=$((r + 1))
+done
+offm=$(echo "$off" | median)
+onm=$(echo "$on" | median)
+echo "BENCH cache-randread-qd1-hot(on/off) $onm $offm $(awk -v a="$onm" -v b="$offm" 'BEGIN { printf "%.2f", b ? a / b : 0 }')"
 /usr/bin/nbd-client -d /dev/nbd0 >/dev/null 2>&1
 rmmod netdisk
 stop_server
