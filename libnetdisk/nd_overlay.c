@@ -138,25 +138,26 @@ void nd_overlay_close(struct nd_overlay *o)
 int nd_overlay_read(struct nd_overlay *o, void *buf, uint64_t len, uint64_t off)
 {
 	uint8_t *p = buf;
+	int ret = 0;
 
-	while (len) {
+	/* the map changes under writers; reads take the same lock */
+	pthread_mutex_lock(&o->lock);
+	while (len && !ret) {
 		uint64_t b = off / BLK, run_end = (b + 1) * BLK;
 		bool ours = has_block(o, b);
 		uint64_t n;
-		int ret;
 
 		/* extend the run while blocks come from the same file */
 		while (run_end < off + len && has_block(o, run_end / BLK) == ours)
 			run_end += BLK;
 		n = (run_end < off + len ? run_end : off + len) - off;
 		ret = pread_full(ours ? o->data_fd : o->base_fd, p, (size_t)n, off);
-		if (ret)
-			return ret;
 		p += n;
 		off += n;
 		len -= n;
 	}
-	return 0;
+	pthread_mutex_unlock(&o->lock);
+	return ret;
 }
 
 /* Writes one block's worth of [off, off+len) within block b; buf NULL: zeroes. */

@@ -24,7 +24,7 @@ struct nd_overlay {
 	uint64_t size;
 	uint64_t blocks;
 	uint8_t *map;		/* in-memory copy of IDENTITY.map */
-	pthread_mutex_t lock;	/* serialises writers and map updates */
+	pthread_mutex_t lock;	/* serialises I/O against map updates */
 };
 
 /*
