@@ -47,9 +47,9 @@ void nd_cache_destroy(struct nd_cache *c)
 }
 
 /* Calls fn for each piece of rq's data that lies within one cache page. */
-static void for_each_piece(struct nd_cache *c, struct request *rq,
-			   void (*fn)(struct nd_cache *c, unsigned long index,
-				      unsigned int off, u8 *data, unsigned int len))
+static void walk_pieces(struct nd_cache *c, struct request *rq,
+			void (*fn)(struct nd_cache *c, unsigned long index,
+				   unsigned int off, u8 *data, unsigned int len))
 {
 	u64 pos = (u64)blk_rq_pos(rq) << SECTOR_SHIFT;
 	struct req_iterator iter;
@@ -101,7 +101,7 @@ bool nd_cache_read(struct nd_cache *c, struct request *rq)
 			return false;
 		}
 	}
-	for_each_piece(c, rq, copy_out);
+	walk_pieces(c, rq, copy_out);
 	mutex_unlock(&c->lock);
 	atomic64_inc(&c->hits);
 	return true;
@@ -149,7 +149,7 @@ void nd_cache_fill(struct nd_cache *c, struct request *rq, s64 gen)
 {
 	mutex_lock(&c->lock);
 	if (atomic64_read(&c->gen) == gen)
-		for_each_piece(c, rq, copy_in);
+		walk_pieces(c, rq, copy_in);
 	mutex_unlock(&c->lock);
 }
 
@@ -157,7 +157,7 @@ void nd_cache_write(struct nd_cache *c, struct request *rq)
 {
 	mutex_lock(&c->lock);
 	atomic64_inc(&c->gen);
-	for_each_piece(c, rq, copy_in);
+	walk_pieces(c, rq, copy_in);
 	mutex_unlock(&c->lock);
 }
 
