@@ -15,6 +15,12 @@
 
 static bool to_journal;
 static int debug;
+static char last_error[512];
+
+const char *log_last_error(void)
+{
+	return last_error;
+}
 
 /* systemd sets JOURNAL_STREAM to the device:inode of the journal stream. */
 void log_init(void)
@@ -55,6 +61,8 @@ void log_msg(int priority, const struct log_peer *peer, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (priority <= LOG_ERR && !peer->address)
+		memcpy(last_error, msg, sizeof(last_error));
 	if (to_journal) {
 		char fields[4][160];
 		struct iovec iov[6];

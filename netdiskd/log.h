@@ -17,6 +17,8 @@ struct log_peer {
 
 void log_init(void);
 void log_set_debug(int on);
+/* The last error logged, for sd_notify's STATUS= when startup fails. */
+const char *log_last_error(void);
 void log_msg(int priority, const struct log_peer *peer, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

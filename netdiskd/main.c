@@ -453,6 +453,9 @@ out:
 		export_close(&srv.exports[i]);
 	if (!ret)
 		log_info("stopped");
+	else if (*log_last_error())
+		/* shown by systemctl status even when the log line is late */
+		sd_notifyf(0, "STATUS=Failed: %s", log_last_error());
 	free(srv.exports);
 	nd_keyring_free(&srv.keys);
 	config_free(&srv.cfg);
