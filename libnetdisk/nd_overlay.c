@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
 #include "nd_overlay.h"
+#include "nd_fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,46 +17,6 @@
 static bool has_block(const struct nd_overlay *o, uint64_t b)
 {
 	return o->map[b / 8] & (1u << (b % 8));
-}
-
-static int pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0) {		/* past the end of a sparse file: zeroes */
-			memset(p, 0, len);
-			break;
-		}
-		p += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n ? -errno : -ENOSPC;
-		p += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 int nd_overlay_open(struct nd_overlay *o, const char *dir, const char *identity,
@@ -97,7 +58,7 @@ int nd_overlay_open(struct nd_overlay *o, const char *dir, const char *identity,
 		snprintf(err, err_len, "out of memory");
 		goto fail;
 	}
-	ret = pread_full(o->map_fd, o->map, map_len, 0);
+	ret = nd_pread_full(o->map_fd, o->map, map_len, 0);
 	if (ret) {
 		snprintf(err, err_len, "%s: %s", path, strerror(-ret));
 		goto fail;
@@ -151,7 +112,7 @@ int nd_overlay_read(struct nd_overlay *o, void *buf, uint64_t len, uint64_t off)
 		while (run_end < off + len && has_block(o, run_end / BLK) == ours)
 			run_end += BLK;
 		n = (run_end < off + len ? run_end : off + len) - off;
-		ret = pread_full(ours ? o->data_fd : o->base_fd, p, (size_t)n, off);
+		ret = nd_pread_full(ours ? o->data_fd : o->base_fd, p, (size_t)n, off);
 		p += n;
 		off += n;
 		len -= n;
@@ -171,19 +132,19 @@ static int write_in_block(struct nd_overlay *o, uint64_t b, const uint8_t *buf,
 
 	if (in == 0 && len == blen) {
 		if (buf)
-			return pwrite_full(o->data_fd, buf, (size_t)len, off);
+			return nd_pwrite_full(o->data_fd, buf, (size_t)len, off);
 		memset(block, 0, blen);
-		return pwrite_full(o->data_fd, block, blen, start);
+		return nd_pwrite_full(o->data_fd, block, blen, start);
 	}
 	/* partial block: start from what the client sees now */
-	ret = pread_full(has_block(o, b) ? o->data_fd : o->base_fd, block, blen, start);
+	ret = nd_pread_full(has_block(o, b) ? o->data_fd : o->base_fd, block, blen, start);
 	if (ret)
 		return ret;
 	if (buf)
 		memcpy(block + in, buf, (size_t)len);
 	else
 		memset(block + in, 0, (size_t)len);
-	return pwrite_full(o->data_fd, block, blen, start);
+	return nd_pwrite_full(o->data_fd, block, blen, start);
 }
 
 static int set_blocks(struct nd_overlay *o, uint64_t first, uint64_t last)
@@ -197,7 +158,7 @@ static int set_blocks(struct nd_overlay *o, uint64_t first, uint64_t last)
 			changed = true;
 		}
 	}
-	return changed ? pwrite_full(o->map_fd, o->map + lo, (size_t)(hi - lo + 1), lo) : 0;
+	return changed ? nd_pwrite_full(o->map_fd, o->map + lo, (size_t)(hi - lo + 1), lo) : 0;
 }
 
 /* Full blocks [first, last] in one go: data, or a hole that reads as zeroes. */
@@ -209,7 +170,7 @@ static int write_full_blocks(struct nd_overlay *o, const uint8_t *buf,
 	if (end > o->size)
 		end = o->size;
 	if (buf)
-		return pwrite_full(o->data_fd, buf, (size_t)(end - start), start);
+		return nd_pwrite_full(o->data_fd, buf, (size_t)(end - start), start);
 	if (!fallocate(o->data_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 		       (off_t)start, (off_t)(end - start)))
 		return 0;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "nd_client.h"
+#include "nd_fileio.h"
 #include "nd_keys.h"
 #include "nd_overlay.h"
 
@@ -230,11 +231,13 @@ static int finish_chunk(struct copy *cp, const struct nd_client_reply *r)
 				  r->length, chunk_len(cp, off));
 			return -1;
 		}
-		if (!(cp->sparse_ok && all_zero(r->data, r->length)) &&
-		    pwrite(cp->local_fd, r->data, r->length, (off_t)off) !=
-		    (ssize_t)r->length) {
+		int ret = 0;
+
+		if (!(cp->sparse_ok && all_zero(r->data, r->length)))
+			ret = nd_pwrite_full(cp->local_fd, r->data, r->length, off);
+		if (ret) {
 			copy_fail(cp, "writing destination at offset %llu: %s",
-				  (unsigned long long)off, strerror(errno));
+				  (unsigned long long)off, strerror(-ret));
 			return -1;
 		}
 	}
@@ -649,8 +652,9 @@ static int cmd_overlay_merge(const char *dir, const char *identity, const char *
 		ret = nd_overlay_read(&ov, buf, n, off);
 		if (ret)
 			die("reading at %llu: %s", (unsigned long long)off, strerror(-ret));
-		if (pwrite(ofd, buf, n, (off_t)off) != (ssize_t)n)
-			die("%s: %s", out, strerror(errno));
+		ret = nd_pwrite_full(ofd, buf, n, off);
+		if (ret)
+			die("%s: %s", out, strerror(-ret));
 	}
 	if (fsync(ofd) || close(ofd))
 		die("%s: %s", out, strerror(errno));

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "nd_fileio.h"
 
 int export_open(struct export *e, const struct export_config *cfg, char *err,
 		size_t err_len)
@@ -153,7 +154,7 @@ void export_overlay_put(struct export *e, struct nd_overlay *ov)
 	pthread_mutex_unlock(&e->overlays_lock);
 }
 
-uint32_t export_overlay_status(struct export *e, const char *what, int err,
+uint32_t export_error_status(struct export *e, const char *what, int err,
 			       uint64_t off)
 {
 	errno = -err;
@@ -173,46 +174,19 @@ void export_close(struct export *e)
 
 uint32_t export_read(struct export *e, void *buf, uint32_t len, uint64_t off)
 {
-	uint8_t *p = buf;
+	/* a file that shrank under us reads as zeroes past its end */
+	int ret = nd_pread_full(e->fd, buf, len, off);
 
-	while (len) {
-		ssize_t n = pread(e->fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return io_failed(e, "read", off);
-		if (n == 0) {
-			/* the file shrank under us: read past its end as zeroes */
-			memset(p, 0, len);
-			break;
-		}
-		p += n;
-		off += (uint64_t)n;
-		len -= (uint32_t)n;
-	}
-	return ND_OK;
+	return ret ? export_error_status(e, "read", ret, off) : ND_OK;
 }
 
 uint32_t export_write(struct export *e, const void *buf, uint32_t len,
 		      uint64_t off, bool fua)
 {
-	const uint8_t *p = buf;
+	int ret = nd_pwrite_full(e->fd, buf, len, off);
 
-	while (len) {
-		ssize_t n = pwrite(e->fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = ENOSPC;
-			return io_failed(e, "write", off);
-		}
-		p += n;
-		off += (uint64_t)n;
-		len -= (uint32_t)n;
-	}
+	if (ret)
+		return export_error_status(e, "write", ret, off);
 	return fua ? export_flush(e) : ND_OK;
 }
 

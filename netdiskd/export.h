@@ -44,8 +44,8 @@ struct nd_overlay *export_overlay_get(struct export *e, const char *identity,
 void export_overlay_put(struct export *e, struct nd_overlay *ov);
 
 /* Each returns an ND_OK or ND_ERR_* status. Ranges are checked by the caller. */
-/* A status for a negative errno from an overlay operation, logged. */
-uint32_t export_overlay_status(struct export *e, const char *what, int err,
+/* The status for a failed operation given as -errno; logs it. */
+uint32_t export_error_status(struct export *e, const char *what, int err,
 			       uint64_t off);
 uint32_t export_read(struct export *e, void *buf, uint32_t len, uint64_t off);
 uint32_t export_write(struct export *e, const void *buf, uint32_t len,

@@ -59,7 +59,7 @@ static uint32_t execute_overlay(struct export *e, struct nd_overlay *ov,
 	}
 	if (!ret && fua)
 		ret = nd_overlay_flush(ov);
-	return ret ? export_overlay_status(e, what, ret, rq->offset) : ND_OK;
+	return ret ? export_error_status(e, what, ret, rq->offset) : ND_OK;
 }
 
 uint32_t request_execute(struct export *e, struct nd_overlay *ov, bool read_only,
@@ -81,7 +81,7 @@ uint32_t request_execute(struct export *e, struct nd_overlay *ov, bool read_only
 		if (ov) {
 			int ret = nd_overlay_flush(ov);
 
-			return ret ? export_overlay_status(e, "overlay flush", ret, 0) : ND_OK;
+			return ret ? export_error_status(e, "overlay flush", ret, 0) : ND_OK;
 		}
 		return export_flush(e);
 	}
