@@ -381,7 +381,8 @@ long nd_session_recv(struct nd_session *s, uint8_t *type, uint8_t *buf,
 		uint32_t len;
 
 		if (nd_read_full(s->fd, h, sizeof(*h))) {
-			if (errno == ECONNRESET)
+			s->peer_closed = errno == ECONNRESET;
+			if (s->peer_closed)
 				set_error(s, "connection closed");
 			else
 				set_error(s, "receive failed: %s", strerror(errno));

@@ -19,6 +19,7 @@ struct nd_session {
 	struct nd_aead_dir rx;
 	uint64_t rekey_records;	/* rotate the send key after this many */
 	uint64_t rekey_bytes;
+	bool peer_closed;	/* the last receive met a clean end of stream */
 	char error[160];	/* why the last call failed, for the log */
 };
 

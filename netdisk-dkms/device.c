@@ -131,9 +131,9 @@ void nd_device_requeue_inflight(struct nd_device *dev, struct nd_conn *conn)
 	blk_mq_tagset_busy_iter(&dev->tag_set, take_inflight, &ctx);
 }
 
-void nd_device_fail_inflight(struct nd_device *dev, struct nd_conn *only)
+void nd_device_fail_inflight(struct nd_device *dev)
 {
-	struct iter_ctx ctx = { .conn = only, .requeue = false };
+	struct iter_ctx ctx = { .conn = NULL, .requeue = false };
 
 	blk_mq_tagset_busy_iter(&dev->tag_set, take_inflight, &ctx);
 }
@@ -291,7 +291,7 @@ void nd_device_detach(struct nd_device *dev)
 	pr_info("netdisk%d: detaching\n", dev->index);
 	nd_conns_teardown(dev, dev->nr_conns);
 	/* nothing can reach the server now: fail what was sent, and the rest */
-	nd_device_fail_inflight(dev, NULL);
+	nd_device_fail_inflight(dev);
 	blk_mq_kick_requeue_list(dev->disk->queue);
 	del_gendisk(dev->disk);
 	put_disk(dev->disk);

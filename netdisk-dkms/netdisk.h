@@ -118,7 +118,7 @@ int nd_device_init(void);
 void nd_device_exit(void);
 int nd_device_attach(const struct nd_target *t, struct nd_device **out);
 void nd_device_detach(struct nd_device *dev);
-void nd_device_fail_inflight(struct nd_device *dev, struct nd_conn *only);
+void nd_device_fail_inflight(struct nd_device *dev);
 void nd_device_requeue_inflight(struct nd_device *dev, struct nd_conn *conn);
 extern const struct attribute_group *nd_disk_groups[];
 

@@ -205,7 +205,7 @@ static bool read_request(struct conn *c, struct job *j)
 	char why[128];
 
 	if (len < 0) {
-		bool closed = !strcmp(c->s.error, "connection closed");
+		bool closed = c->s.peer_closed;
 
 		log_msg(closed ? LOG_DEBUG : LOG_WARNING, &c->peer,
 			"%s%s", closed ? "" : "dropping connection: ", c->s.error);
