@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #define URI_PREFIX "netdisk://"
@@ -127,19 +126,10 @@ static int tcp_connect(const struct nd_uri *uri, char *err, size_t err_len)
 	return fd;
 }
 
-static void set_receive_timeout(int fd, unsigned int seconds)
-{
-	struct timeval tv = { .tv_sec = seconds };
-
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-}
-
 void nd_client_set_timeout(struct nd_client *c, unsigned int seconds)
 {
-	struct timeval tv = { .tv_sec = seconds };
-
-	set_receive_timeout(c->s.fd, seconds);
-	setsockopt(c->s.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	nd_set_socket_timeout(c->s.fd, SO_RCVTIMEO, seconds);
+	nd_set_socket_timeout(c->s.fd, SO_SNDTIMEO, seconds);
 }
 
 int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
@@ -162,7 +152,7 @@ int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
 	if (fd < 0)
 		goto fail;
 	nd_session_init(&c->s, fd);
-	set_receive_timeout(fd, ND_HANDSHAKE_TIMEOUT_S);
+	nd_set_socket_timeout(fd, SO_RCVTIMEO, ND_HANDSHAKE_TIMEOUT_S);
 	if (nd_session_connect(&c->s, identity, uri->export_name, key)) {
 		snprintf(err, err_len, "%s: %s", uri->host, c->s.error);
 		goto fail;
@@ -173,7 +163,7 @@ int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
 			 len < 0 ? c->s.error : "unexpected record");
 		goto fail;
 	}
-	set_receive_timeout(fd, 0);
+	nd_set_socket_timeout(fd, SO_RCVTIMEO, 0);
 	info = (struct nd_info *)nd_record_payload(c->buf);
 	if (ntohl(info->status)) {
 		snprintf(err, err_len, "%s: export '%s': %s", uri->host,

@@ -7,6 +7,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 _Static_assert(sizeof(struct nd_client_hello) == 168, "ClientHello size");
@@ -33,6 +35,13 @@ static void set_error(struct nd_session *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(s->error, sizeof(s->error), fmt, ap);
 	va_end(ap);
+}
+
+void nd_set_socket_timeout(int fd, int opt, unsigned int seconds)
+{
+	struct timeval tv = { .tv_sec = seconds };
+
+	setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
 }
 
 int nd_read_full(int fd, void *buf, size_t len)

@@ -80,6 +80,9 @@ long nd_session_recv(struct nd_session *s, uint8_t *type, uint8_t *buf,
 /* A user-facing description of an ND_OK / ND_ERR_* status. */
 const char *nd_status_name(uint32_t status);
 
+/* SO_RCVTIMEO or SO_SNDTIMEO in whole seconds; 0 waits forever. */
+void nd_set_socket_timeout(int fd, int opt, unsigned int seconds);
+
 /* Socket helpers that retry on EINTR and short transfers. */
 int nd_read_full(int fd, void *buf, size_t len);
 int nd_write_full(int fd, const void *buf, size_t len);

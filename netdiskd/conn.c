@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -245,13 +244,6 @@ static bool send_info(struct conn *c, uint32_t status)
 	return status == ND_OK;
 }
 
-static void set_timeout(int fd, int opt, unsigned int seconds)
-{
-	struct timeval tv = { .tv_sec = seconds };
-
-	setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
-}
-
 /* Authenticates the client and picks its export; false ends the connection. */
 static bool handshake(struct conn *c)
 {
@@ -259,7 +251,7 @@ static bool handshake(struct conn *c)
 	enum nd_accept_result r;
 	const struct export_config *ec;
 
-	set_timeout(c->fd, SO_RCVTIMEO, srv->cfg.handshake_timeout_s);
+	nd_set_socket_timeout(c->fd, SO_RCVTIMEO, srv->cfg.handshake_timeout_s);
 	r = nd_session_accept(&c->s, lookup_key, srv, c->identity, c->export_name);
 	if (r != ND_ACCEPT_OK) {
 		if (errno == EAGAIN && r == ND_ACCEPT_IO)
@@ -268,7 +260,7 @@ static bool handshake(struct conn *c)
 			"handshake failed: %s", c->s.error);
 		return false;
 	}
-	set_timeout(c->fd, SO_RCVTIMEO, 0);
+	nd_set_socket_timeout(c->fd, SO_RCVTIMEO, 0);
 	if (srv->cfg.rekey_records)
 		c->s.rekey_records = srv->cfg.rekey_records;
 
@@ -415,7 +407,7 @@ int conn_start(struct server *srv, int fd, const struct sockaddr *addr,
 		c->free_jobs[c->free_count++] = &c->jobs[i];
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	set_timeout(fd, SO_SNDTIMEO, CONN_SEND_TIMEOUT_S);
+	nd_set_socket_timeout(fd, SO_SNDTIMEO, CONN_SEND_TIMEOUT_S);
 
 	if (!server_conn_add(srv, c)) {
 		log_msg(LOG_WARNING, &c->peer, "refused: server is stopping or at max-connections");
