@@ -132,31 +132,61 @@ void nd_client_set_timeout(struct nd_client *c, unsigned int seconds)
 	nd_set_socket_timeout(c->s.fd, SO_SNDTIMEO, seconds);
 }
 
-int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
-		   const char *identity, const uint8_t key[ND_KEY_SIZE],
-		   char *err, size_t err_len)
+int nd_server_name_of(const char *host, char out[ND_NAME_SIZE])
 {
+	unsigned char addr[sizeof(struct in6_addr)];
+	char text[INET6_ADDRSTRLEN];
+
+	if (inet_pton(AF_INET6, host, addr) == 1)
+		host = inet_ntop(AF_INET6, addr, text, sizeof(text));
+	else if (inet_pton(AF_INET, host, addr) == 1)
+		host = inet_ntop(AF_INET, addr, text, sizeof(text));
+	if (!host || strlen(host) >= ND_NAME_SIZE || !nd_valid_server_name(host))
+		return -1;
+	strcpy(out, host);
+	return 0;
+}
+
+int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
+		   const char *identity, const char *server_name,
+		   const uint8_t key[ND_KEY_SIZE], char *err, size_t err_len)
+{
+	struct nd_hello_names names;
 	struct nd_info *info;
 	uint8_t type;
 	long len;
 	int fd;
 
 	memset(c, 0, sizeof(*c));
+	memset(&names, 0, sizeof(names));
 	c->s.fd = -1;
 	c->buf = malloc(ND_MAX_RECORD + ND_RECORD_OVERHEAD);
 	if (!c->buf) {
 		snprintf(err, err_len, "out of memory");
 		return -1;
 	}
+	snprintf(names.identity, sizeof(names.identity), "%s", identity);
+	snprintf(names.export_name, sizeof(names.export_name), "%s", uri->export_name);
+	if (server_name)
+		snprintf(names.server_name, sizeof(names.server_name), "%s", server_name);
+	else if (nd_server_name_of(uri->host, names.server_name)) {
+		snprintf(err, err_len, "'%s' cannot be sent as the server's name (at most "
+			 "63 characters from [A-Za-z0-9._:@-]); give --server-name",
+			 uri->host);
+		goto fail;
+	}
 	fd = tcp_connect(uri, err, err_len);
 	if (fd < 0)
 		goto fail;
 	nd_session_init(&c->s, fd);
-	nd_set_socket_timeout(fd, SO_RCVTIMEO, ND_HANDSHAKE_TIMEOUT_S);
-	if (nd_session_connect(&c->s, identity, uri->export_name, key)) {
+	nd_session_set_deadline(&c->s, ND_HANDSHAKE_TIMEOUT_S);
+	if (nd_session_connect(&c->s, &names, key)) {
 		snprintf(err, err_len, "%s: %s", uri->host, c->s.error);
 		goto fail;
 	}
+	/* the export info is the handshake's last step: bound it alike */
+	nd_set_socket_timeout(fd, SO_RCVTIMEO, ND_HANDSHAKE_TIMEOUT_S);
+	nd_session_set_deadline(&c->s, 0);
 	len = nd_session_recv(&c->s, &type, c->buf, ND_MAX_RECORD + ND_RECORD_OVERHEAD);
 	if (len < 0 || type != ND_REC_INFO || len != sizeof(*info)) {
 		snprintf(err, err_len, "%s: no export info: %s", uri->host,
@@ -231,8 +261,7 @@ int nd_client_recv(struct nd_client *c, struct nd_client_reply *r)
 	len = nd_session_recv(&c->s, &type, c->buf, ND_MAX_RECORD + ND_RECORD_OVERHEAD);
 	if (len < 0)
 		return -1;
-	if (type != ND_REC_REPLY || (size_t)len < sizeof(*rp) ||
-	    (size_t)len != sizeof(*rp) + ntohl(rp->length)) {
+	if (type != ND_REC_REPLY || (size_t)len != sizeof(*rp) + ntohl(rp->length)) {
 		snprintf(c->s.error, sizeof(c->s.error), "malformed reply record");
 		return -1;
 	}

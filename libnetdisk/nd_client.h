@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later OR MIT */
-/* Userspace protocol v1 client: one authenticated connection to an export. */
+/* Userspace protocol v2 client: one authenticated connection to an export. */
 #ifndef ND_CLIENT_H
 #define ND_CLIENT_H
 
@@ -40,16 +40,24 @@ bool nd_is_uri(const char *s);
 int nd_uri_parse(const char *s, struct nd_uri *uri, char *err, size_t err_len);
 
 /*
- * Connects, authenticates and reads the export info. On failure returns -1
- * and writes a user-facing reason into err.
+ * The name a client sends for a server it reaches as host: an IP address in
+ * canonical form, a host name as it is. -1 if it cannot be sent.
+ */
+int nd_server_name_of(const char *host, char out[ND_NAME_SIZE]);
+
+/*
+ * Connects, authenticates and reads the export info. server_name is the
+ * name the server must answer to, NULL for nd_server_name_of(uri->host). On
+ * failure returns -1 and writes a user-facing reason into err.
  */
 int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
-		   const char *identity, const uint8_t key[ND_KEY_SIZE],
-		   char *err, size_t err_len);
+		   const char *identity, const char *server_name,
+		   const uint8_t key[ND_KEY_SIZE], char *err, size_t err_len);
 void nd_client_close(struct nd_client *c);
 /* Fails sends and receives that make no progress for this long (0: never). */
 void nd_client_set_timeout(struct nd_client *c, unsigned int seconds);
 
+/* On failure, c->s.send_error says why. */
 int nd_client_send(struct nd_client *c, uint16_t type, uint16_t flags,
 		   uint64_t handle, uint64_t offset, uint32_t length,
 		   const void *data);

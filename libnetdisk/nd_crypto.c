@@ -74,6 +74,48 @@ int nd_hkdf_expand(const uint8_t prk[ND_HASH_SIZE], const void *info,
 		    info, info_len, out, out_len);
 }
 
+int nd_x25519_keypair(uint8_t priv[ND_SHARE_SIZE], uint8_t pub[ND_SHARE_SIZE])
+{
+	EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+	size_t priv_len = ND_SHARE_SIZE, pub_len = ND_SHARE_SIZE;
+	int ret = -1;
+
+	if (!pk)
+		return -1;
+	if (EVP_PKEY_get_raw_private_key(pk, priv, &priv_len) == 1 &&
+	    EVP_PKEY_get_raw_public_key(pk, pub, &pub_len) == 1 &&
+	    priv_len == ND_SHARE_SIZE && pub_len == ND_SHARE_SIZE)
+		ret = 0;
+	EVP_PKEY_free(pk);
+	return ret;
+}
+
+int nd_x25519(const uint8_t priv[ND_SHARE_SIZE], const uint8_t peer[ND_SHARE_SIZE],
+	      uint8_t out[ND_SHARE_SIZE])
+{
+	static const uint8_t zero[ND_SHARE_SIZE];
+	EVP_PKEY *own = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv,
+						     ND_SHARE_SIZE);
+	EVP_PKEY *other = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer,
+						      ND_SHARE_SIZE);
+	EVP_PKEY_CTX *ctx = own ? EVP_PKEY_CTX_new(own, NULL) : NULL;
+	size_t len = ND_SHARE_SIZE;
+	int ret = -1;
+
+	/* OpenSSL refuses an all-zero result (a low-order peer share) itself */
+	if (ctx && other && EVP_PKEY_derive_init(ctx) == 1 &&
+	    EVP_PKEY_derive_set_peer(ctx, other) == 1 &&
+	    EVP_PKEY_derive(ctx, out, &len) == 1 && len == ND_SHARE_SIZE &&
+	    CRYPTO_memcmp(out, zero, ND_SHARE_SIZE))
+		ret = 0;
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(own);
+	EVP_PKEY_free(other);
+	if (ret)
+		nd_wipe(out, ND_SHARE_SIZE);
+	return ret;
+}
+
 bool nd_equal_ct(const void *a, const void *b, size_t len)
 {
 	return CRYPTO_memcmp(a, b, len) == 0;
@@ -95,8 +137,8 @@ static int aead_key_epoch(struct nd_aead_dir *d)
 	uint8_t key[32];
 	int ret = -1;
 
-	if (expand_label(d->secret, "netdisk1 key", key, sizeof(key)) ||
-	    expand_label(d->secret, "netdisk1 iv", d->iv, sizeof(d->iv)))
+	if (expand_label(d->secret, "netdisk2 key", key, sizeof(key)) ||
+	    expand_label(d->secret, "netdisk2 iv", d->iv, sizeof(d->iv)))
 		goto out;
 	if (EVP_CipherInit_ex(d->ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, -1) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(d->ctx, EVP_CTRL_GCM_SET_IVLEN, ND_IV_SIZE, NULL) != 1 ||
@@ -124,7 +166,7 @@ int nd_aead_next_epoch(struct nd_aead_dir *d)
 {
 	uint8_t next[ND_HASH_SIZE];
 
-	if (expand_label(d->secret, "netdisk1 upd", next, sizeof(next)))
+	if (expand_label(d->secret, "netdisk2 upd", next, sizeof(next)))
 		return -1;
 	memcpy(d->secret, next, sizeof(next));
 	nd_wipe(next, sizeof(next));

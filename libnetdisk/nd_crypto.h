@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later OR MIT */
-/* Cryptographic primitives of protocol v1, all from OpenSSL libcrypto. */
+/* Cryptographic primitives of protocol v2, all from OpenSSL libcrypto. */
 #ifndef ND_CRYPTO_H
 #define ND_CRYPTO_H
 
@@ -17,6 +17,11 @@ int nd_hkdf_extract(const void *salt, size_t salt_len, const void *ikm,
 		    size_t ikm_len, uint8_t prk[ND_HASH_SIZE]);
 int nd_hkdf_expand(const uint8_t prk[ND_HASH_SIZE], const void *info,
 		   size_t info_len, void *out, size_t out_len);
+/* A fresh ephemeral X25519 key pair (RFC 7748), raw 32-byte encodings. */
+int nd_x25519_keypair(uint8_t priv[ND_SHARE_SIZE], uint8_t pub[ND_SHARE_SIZE]);
+/* The shared secret; fails on an all-zero result (a low-order peer share). */
+int nd_x25519(const uint8_t priv[ND_SHARE_SIZE], const uint8_t peer[ND_SHARE_SIZE],
+	      uint8_t out[ND_SHARE_SIZE]);
 bool nd_equal_ct(const void *a, const void *b, size_t len);
 void nd_wipe(void *p, size_t len);
 

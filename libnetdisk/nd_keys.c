@@ -43,16 +43,27 @@ void nd_format_hex_key(const uint8_t key[ND_KEY_SIZE], char out[2 * ND_KEY_SIZE 
 		snprintf(out + 2 * i, 3, "%02x", key[i]);
 }
 
+static char *read_text_fd(int fd, const char *path, size_t max, char *err,
+			  size_t err_len);
+
 char *nd_read_text_file(const char *path, size_t max, char *err, size_t err_len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char *buf = NULL;
-	size_t len = 0;
 
 	if (fd < 0) {
 		snprintf(err, err_len, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
+	return read_text_fd(fd, path, max, err, err_len);
+}
+
+/* Reads fd to its end and closes it; path is used in messages. */
+static char *read_text_fd(int fd, const char *path, size_t max, char *err,
+			  size_t err_len)
+{
+	char *buf = NULL;
+	size_t len = 0;
+
 	buf = malloc(max + 1);
 	if (!buf) {
 		snprintf(err, err_len, "%s: out of memory", path);
@@ -158,8 +169,17 @@ int nd_keyring_parse(struct nd_keyring *kr, const char *text, const char *path,
 			kr->has_default = true;
 			memcpy(kr->default_key, key, ND_KEY_SIZE);
 		} else if (!nd_valid_identity(fields[0])) {
-			snprintf(err, err_len, "%s:%u: invalid identity '%s'",
-				 path, lineno, fields[0]);
+			/* never echo the field: it may be a key in the wrong place */
+			if (!nd_parse_hex_key(fields[0], key))
+				snprintf(err, err_len, "%s:%u: two keys on one line "
+					 "(expected 'identity key' or a bare key)",
+					 path, lineno);
+			else
+				snprintf(err, err_len, "%s:%u: invalid identity (1 to 63 "
+					 "characters from [A-Za-z0-9._:@-], not starting "
+					 "with '.' or '-')", path, lineno);
+			nd_wipe(key, sizeof(key));
+			nd_wipe(line, sizeof(line));
 			goto fail;
 		} else {
 			for (size_t i = 0; i < kr->count; i++) {
@@ -191,43 +211,64 @@ fail:
 int nd_keyring_load(struct nd_keyring *kr, const char *path,
 		    bool allow_shared_perms, char *err, size_t err_len)
 {
+	/* checked and read through one descriptor: no window between the two */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
 	char *text;
 	int ret;
 
-	if (stat(path, &st)) {
+	if (fd < 0 && errno == ELOOP) {
+		snprintf(err, err_len, "key file %s is a symbolic link; name the "
+			 "file itself", path);
+		return -1;
+	}
+	if (fd < 0) {
 		snprintf(err, err_len, "key file %s: %s; make a key with "
 			 "'netdiskctl keygen > %s', then chmod 600 it (and chown it "
 			 "to the user the server runs as)", path, strerror(errno), path);
 		return -1;
 	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		snprintf(err, err_len, "key file %s is not a regular file", path);
+		goto fail;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		snprintf(err, err_len, "key file %s is owned by uid %u; it must belong "
+			 "to root or to the user that reads it (uid %u)", path,
+			 (unsigned int)st.st_uid, (unsigned int)geteuid());
+		goto fail;
+	}
 	if (!allow_shared_perms && (st.st_mode & 077)) {
 		snprintf(err, err_len, "key file %s is accessible by group or others "
 			 "(mode %03o); run 'chmod 600 %s'", path,
 			 (unsigned int)(st.st_mode & 0777), path);
-		return -1;
+		goto fail;
 	}
-	text = nd_read_text_file(path, 1 << 20, err, err_len);
+	text = read_text_fd(fd, path, 1 << 20, err, err_len);
 	if (!text)
 		return -1;
 	ret = nd_keyring_parse(kr, text, path, err, err_len);
 	nd_wipe(text, strlen(text));
 	free(text);
 	return ret;
+fail:
+	close(fd);
+	return -1;
 }
 
-bool nd_keyring_lookup(const struct nd_keyring *kr, const char *identity,
-		       uint8_t key[ND_KEY_SIZE])
+enum nd_key_kind nd_keyring_lookup(const struct nd_keyring *kr,
+				   const char *identity, uint8_t key[ND_KEY_SIZE])
 {
 	for (size_t i = 0; i < kr->count; i++) {
 		if (!strcmp(kr->entries[i].identity, identity)) {
 			memcpy(key, kr->entries[i].key, ND_KEY_SIZE);
-			return true;
+			return ND_KEY_IDENTITY;
 		}
 	}
-	if (kr->has_default)
-		memcpy(key, kr->default_key, ND_KEY_SIZE);
-	return kr->has_default;
+	if (!kr->has_default)
+		return ND_KEY_NONE;
+	memcpy(key, kr->default_key, ND_KEY_SIZE);
+	return ND_KEY_DEFAULT;
 }
 
 void nd_keyring_free(struct nd_keyring *kr)

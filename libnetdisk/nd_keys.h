@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nd_session.h"
 #include "netdisk_wire.h"
 
 struct nd_key_entry {
@@ -28,16 +29,18 @@ int nd_parse_hex_key(const char *hex, uint8_t key[ND_KEY_SIZE]);
 void nd_format_hex_key(const uint8_t key[ND_KEY_SIZE], char out[2 * ND_KEY_SIZE + 1]);
 
 /*
- * Loads a key file. Refuses files that group or others can read unless
- * allow_shared_perms. On error returns -1 and writes a message to err.
+ * Loads a key file. Refuses symbolic links, files that belong to neither
+ * root nor the caller, and, unless allow_shared_perms, files that group or
+ * others can read. On error returns -1 and writes a message to err; no
+ * message ever quotes the file's contents.
  */
 int nd_keyring_load(struct nd_keyring *kr, const char *path,
 		    bool allow_shared_perms, char *err, size_t err_len);
 /* Parses key-file text; path is used in messages. */
 int nd_keyring_parse(struct nd_keyring *kr, const char *text, const char *path,
 		     char *err, size_t err_len);
-bool nd_keyring_lookup(const struct nd_keyring *kr, const char *identity,
-		       uint8_t key[ND_KEY_SIZE]);
+enum nd_key_kind nd_keyring_lookup(const struct nd_keyring *kr,
+				   const char *identity, uint8_t key[ND_KEY_SIZE]);
 void nd_keyring_free(struct nd_keyring *kr);
 
 /* Reads a file of at most max bytes into a NUL-terminated string. */

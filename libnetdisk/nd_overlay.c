@@ -35,7 +35,7 @@ int nd_overlay_open(struct nd_overlay *o, const char *dir, const char *identity,
 	map_len = (size_t)((o->blocks + 7) / 8);
 	/* identities cannot contain '/' or start with '.': see nd_valid_identity */
 	snprintf(path, sizeof(path), "%s/%s.map", dir, identity);
-	o->map_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	o->map_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (o->map_fd < 0)
 		goto fail_errno;
 	if (flock(o->map_fd, LOCK_EX | LOCK_NB)) {
@@ -64,7 +64,7 @@ int nd_overlay_open(struct nd_overlay *o, const char *dir, const char *identity,
 		goto fail;
 	}
 	snprintf(path, sizeof(path), "%s/%s.img", dir, identity);
-	o->data_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	o->data_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (o->data_fd < 0)
 		goto fail_errno;
 	pthread_mutex_init(&o->lock, NULL);

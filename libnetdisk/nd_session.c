@@ -4,15 +4,19 @@
 #include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
-_Static_assert(sizeof(struct nd_client_hello) == 168, "ClientHello size");
-_Static_assert(sizeof(struct nd_server_hello) == 40, "ServerHello size");
+_Static_assert(sizeof(struct nd_client_hello) == 264, "ClientHello size");
+_Static_assert(sizeof(struct nd_server_hello) == 72, "ServerHello size");
+_Static_assert(sizeof(struct nd_hello_prefix) == 8, "hello prefix size");
 _Static_assert(sizeof(struct nd_record_header) == 8, "record header size");
 _Static_assert(sizeof(struct nd_info) == 32, "info size");
 _Static_assert(sizeof(struct nd_request) == 24, "request size");
@@ -34,6 +38,17 @@ static void set_error(struct nd_session *s, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	vsnprintf(s->error, sizeof(s->error), fmt, ap);
+	va_end(ap);
+}
+
+static void set_send_error(struct nd_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void set_send_error(struct nd_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->send_error, sizeof(s->send_error), fmt, ap);
 	va_end(ap);
 }
 
@@ -79,6 +94,81 @@ int nd_write_full(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+void nd_session_set_deadline(struct nd_session *s, unsigned int seconds)
+{
+	memset(&s->deadline, 0, sizeof(s->deadline));
+	if (!seconds)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &s->deadline);
+	s->deadline.tv_sec += seconds;
+}
+
+/* Waits until fd is ready or the deadline passes (ETIMEDOUT). */
+static int wait_ready(const struct nd_session *s, short events)
+{
+	for (;;) {
+		struct pollfd p = { .fd = s->fd, .events = events };
+		struct timespec now;
+		long long left_ms;
+		int r;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left_ms = (long long)(s->deadline.tv_sec - now.tv_sec) * 1000 +
+			  (s->deadline.tv_nsec - now.tv_nsec) / 1000000;
+		if (left_ms <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		r = poll(&p, 1, left_ms > 60000 ? 60000 : (int)left_ms);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+static bool has_deadline(const struct nd_session *s)
+{
+	return s->deadline.tv_sec || s->deadline.tv_nsec;
+}
+
+/* nd_read_full / nd_write_full, bounded by the session's deadline if any. */
+static int session_io(struct nd_session *s, void *buf, size_t len, bool out)
+{
+	uint8_t *p = buf;
+
+	if (!has_deadline(s))
+		return out ? nd_write_full(s->fd, buf, len) : nd_read_full(s->fd, buf, len);
+	while (len) {
+		ssize_t n;
+
+		if (wait_ready(s, out ? POLLOUT : POLLIN))
+			return -1;
+		n = out ? send(s->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT) :
+			  recv(s->fd, p, len, MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ECONNRESET;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int session_read(struct nd_session *s, void *buf, size_t len)
+{
+	return session_io(s, buf, len, false);
+}
+
+static int session_write(struct nd_session *s, const void *buf, size_t len)
+{
+	return session_io(s, (void *)buf, len, true);
 }
 
 const char *nd_status_name(uint32_t status)
@@ -128,6 +218,11 @@ bool nd_valid_export_name(const char *s)
 	return valid_name(s, 0);
 }
 
+bool nd_valid_server_name(const char *s)
+{
+	return valid_name(s, 1);
+}
+
 /* A name field is valid only if it is NUL padded to the end. */
 static bool field_to_name(const char field[ND_NAME_SIZE], char out[ND_NAME_SIZE])
 {
@@ -142,12 +237,15 @@ static bool field_to_name(const char field[ND_NAME_SIZE], char out[ND_NAME_SIZE]
 	return true;
 }
 
+/* docs/protocol.md, "Key schedule"; dh is the X25519 shared secret. */
 static int derive(const struct nd_client_hello *ch,
 		  const struct nd_server_hello *sh,
-		  const uint8_t psk[ND_KEY_SIZE], struct handshake_keys *k)
+		  const uint8_t psk[ND_KEY_SIZE], const uint8_t dh[ND_SHARE_SIZE],
+		  struct handshake_keys *k)
 {
 	uint8_t transcript[sizeof(*ch) + sizeof(*sh)];
 	uint8_t salt[2 * ND_NONCE_SIZE];
+	uint8_t ikm[ND_KEY_SIZE + ND_SHARE_SIZE];
 	uint8_t prk[ND_HASH_SIZE];
 	static const char *const labels[] = { "c2s", "s2c", "cfin", "sfin" };
 	uint8_t *outs[] = { k->c2s, k->s2c, k->cfin, k->sfin };
@@ -157,12 +255,14 @@ static int derive(const struct nd_client_hello *ch,
 	memcpy(transcript + sizeof(*ch), sh, sizeof(*sh));
 	memcpy(salt, ch->nonce, ND_NONCE_SIZE);
 	memcpy(salt + ND_NONCE_SIZE, sh->nonce, ND_NONCE_SIZE);
+	memcpy(ikm, psk, ND_KEY_SIZE);
+	memcpy(ikm + ND_KEY_SIZE, dh, ND_SHARE_SIZE);
 	if (nd_sha256(transcript, sizeof(transcript), k->th) ||
-	    nd_hkdf_extract(salt, sizeof(salt), psk, ND_KEY_SIZE, prk))
+	    nd_hkdf_extract(salt, sizeof(salt), ikm, sizeof(ikm), prk))
 		goto out;
 	for (size_t i = 0; i < 4; i++) {
 		char info[16 + ND_HASH_SIZE];
-		int n = snprintf(info, 16, "netdisk1 %s", labels[i]);
+		int n = snprintf(info, 16, "netdisk2 %s", labels[i]);
 
 		memcpy(info + n, k->th, ND_HASH_SIZE);
 		if (nd_hkdf_expand(prk, info, (size_t)n + ND_HASH_SIZE, outs[i],
@@ -171,6 +271,7 @@ static int derive(const struct nd_client_hello *ch,
 	}
 	ret = 0;
 out:
+	nd_wipe(ikm, sizeof(ikm));
 	nd_wipe(prk, sizeof(prk));
 	return ret;
 }
@@ -201,58 +302,112 @@ void nd_session_free(struct nd_session *s)
 		nd_aead_free(&s->rx);
 }
 
+static void cut_short(struct nd_session *s, const char *what)
+{
+	if (errno == ETIMEDOUT)
+		set_error(s, "handshake timed out");
+	else
+		set_error(s, "%s: %s", what, errno == ECONNRESET ?
+			  "connection closed" : strerror(errno));
+}
+
+/* A ServerHello that refuses: status set, no nonce and no share. */
+static void refuse_hello(struct nd_session *s, uint16_t status)
+{
+	struct nd_server_hello sh = { .magic = htonl(ND_MAGIC),
+				      .version = htons(ND_VERSION),
+				      .status = htons(status) };
+
+	session_write(s, &sh, sizeof(sh));
+}
+
+/* Reads and checks a ClientHello; false ends the handshake. */
+static enum nd_accept_result read_client_hello(struct nd_session *s,
+					       struct nd_client_hello *ch,
+					       struct nd_hello_names *names)
+{
+	struct nd_hello_prefix *pre = (struct nd_hello_prefix *)ch;
+
+	if (session_read(s, pre, sizeof(*pre))) {
+		cut_short(s, "no complete ClientHello");
+		return errno == ETIMEDOUT ? ND_ACCEPT_TIMEOUT : ND_ACCEPT_IO;
+	}
+	if (ntohl(pre->magic) != ND_MAGIC) {
+		set_error(s, "not a netdisk client (bad magic)");
+		return ND_ACCEPT_MALFORMED;
+	}
+	if (ntohs(pre->version) != ND_VERSION) {
+		set_error(s, "client speaks protocol version %u, server speaks %u",
+			  ntohs(pre->version), ND_VERSION);
+		refuse_hello(s, ND_HELLO_VERSION);
+		return ND_ACCEPT_VERSION;
+	}
+	if (session_read(s, (uint8_t *)ch + sizeof(*pre), sizeof(*ch) - sizeof(*pre))) {
+		cut_short(s, "no complete ClientHello");
+		return errno == ETIMEDOUT ? ND_ACCEPT_TIMEOUT : ND_ACCEPT_IO;
+	}
+	if (ch->flags || !field_to_name(ch->identity, names->identity) ||
+	    !field_to_name(ch->export_name, names->export_name) ||
+	    !field_to_name(ch->server_name, names->server_name) ||
+	    !nd_valid_identity(names->identity) ||
+	    !nd_valid_export_name(names->export_name) ||
+	    !nd_valid_server_name(names->server_name)) {
+		memset(names, 0, sizeof(*names));
+		set_error(s, "malformed ClientHello");
+		return ND_ACCEPT_MALFORMED;
+	}
+	return ND_ACCEPT_OK;
+}
+
 enum nd_accept_result nd_session_accept(struct nd_session *s,
-					nd_key_lookup_fn lookup, void *ctx,
-					char identity[ND_NAME_SIZE],
-					char export_name[ND_NAME_SIZE])
+					const struct nd_accept_ops *ops,
+					struct nd_hello_names *names,
+					enum nd_key_kind *kind)
 {
 	struct nd_client_hello ch;
 	struct nd_server_hello sh = { .magic = htonl(ND_MAGIC),
 				      .version = htons(ND_VERSION) };
 	struct handshake_keys k;
-	uint8_t psk[ND_KEY_SIZE], fin[ND_HASH_SIZE], mac[ND_HASH_SIZE];
-	enum nd_accept_result ret = ND_ACCEPT_IO;
-	bool known;
+	uint8_t psk[ND_KEY_SIZE], priv[ND_SHARE_SIZE], dh[ND_SHARE_SIZE];
+	uint8_t fin[ND_HASH_SIZE], mac[ND_HASH_SIZE];
+	enum nd_accept_result ret;
 
-	identity[0] = export_name[0] = '\0';
-	if (nd_read_full(s->fd, &ch, sizeof(ch))) {
-		set_error(s, "no complete ClientHello: %s", strerror(errno));
-		return ND_ACCEPT_IO;
+	memset(names, 0, sizeof(*names));
+	*kind = ND_KEY_NONE;
+	ret = read_client_hello(s, &ch, names);
+	if (ret != ND_ACCEPT_OK)
+		return ret;
+	if (!ops->answers_to(ops->ctx, s->fd, names->server_name)) {
+		set_error(s, "client asked for server '%s', a name this server "
+			  "does not answer to", names->server_name);
+		refuse_hello(s, ND_HELLO_WRONG_SERVER);
+		return ND_ACCEPT_WRONG_SERVER;
 	}
-	if (ntohl(ch.magic) != ND_MAGIC) {
-		set_error(s, "not a netdisk client (bad magic)");
-		return ND_ACCEPT_MALFORMED;
-	}
-	if (ntohs(ch.version) != ND_VERSION) {
-		set_error(s, "client speaks protocol version %u, server speaks %u",
-			  ntohs(ch.version), ND_VERSION);
-		sh.status = htons(ND_HELLO_VERSION);
-		nd_random(sh.nonce, sizeof(sh.nonce));
-		nd_write_full(s->fd, &sh, sizeof(sh));
-		return ND_ACCEPT_VERSION;
-	}
-	if (ch.flags || !field_to_name(ch.identity, identity) ||
-	    !field_to_name(ch.export_name, export_name) ||
-	    !nd_valid_identity(identity) || !nd_valid_export_name(export_name)) {
-		identity[0] = export_name[0] = '\0';
-		set_error(s, "malformed ClientHello");
-		return ND_ACCEPT_MALFORMED;
-	}
-	known = lookup(ctx, identity, psk);
-	if (!known && nd_random(psk, sizeof(psk)))
+	ret = ND_ACCEPT_IO;
+	*kind = ops->lookup(ops->ctx, names->identity, psk);
+	if (*kind == ND_KEY_NONE && nd_random(psk, sizeof(psk)))
 		goto out;
-	if (nd_random(sh.nonce, sizeof(sh.nonce)) || derive(&ch, &sh, psk, &k)) {
+	if (nd_random(sh.nonce, sizeof(sh.nonce)) || nd_x25519_keypair(priv, sh.share)) {
+		set_error(s, "no random bytes for the handshake");
+		goto out;
+	}
+	if (nd_x25519(priv, ch.share, dh)) {
+		set_error(s, "client sent an invalid X25519 share");
+		ret = ND_ACCEPT_MALFORMED;
+		goto out;
+	}
+	if (derive(&ch, &sh, psk, dh, &k) ||
+	    nd_hmac_sha256(k.cfin, k.th, ND_HASH_SIZE, mac)) {
 		set_error(s, "key derivation failed");
 		goto out;
 	}
-	if (nd_write_full(s->fd, &sh, sizeof(sh)) ||
-	    nd_read_full(s->fd, fin, sizeof(fin))) {
-		set_error(s, "handshake cut short: %s", strerror(errno));
+	if (session_write(s, &sh, sizeof(sh)) || session_read(s, fin, sizeof(fin))) {
+		cut_short(s, "handshake cut short");
+		if (errno == ETIMEDOUT)
+			ret = ND_ACCEPT_TIMEOUT;
 		goto out;
 	}
-	if (nd_hmac_sha256(k.cfin, k.th, ND_HASH_SIZE, mac))
-		goto out;
-	if (!known) {
+	if (*kind == ND_KEY_NONE) {
 		set_error(s, "unknown identity and no default key");
 		ret = ND_ACCEPT_UNKNOWN_ID;
 		goto out;
@@ -263,8 +418,8 @@ enum nd_accept_result nd_session_accept(struct nd_session *s,
 		goto out;
 	}
 	if (nd_hmac_sha256(k.sfin, k.th, ND_HASH_SIZE, mac) ||
-	    nd_write_full(s->fd, mac, sizeof(mac))) {
-		set_error(s, "cannot send ServerFinished: %s", strerror(errno));
+	    session_write(s, mac, sizeof(mac))) {
+		cut_short(s, "cannot send ServerFinished");
 		goto out;
 	}
 	if (start_records(s, k.s2c, k.c2s))
@@ -272,63 +427,107 @@ enum nd_accept_result nd_session_accept(struct nd_session *s,
 	ret = ND_ACCEPT_OK;
 out:
 	nd_wipe(psk, sizeof(psk));
+	nd_wipe(priv, sizeof(priv));
+	nd_wipe(dh, sizeof(dh));
 	nd_wipe(&k, sizeof(k));
 	return ret;
 }
 
-int nd_session_connect(struct nd_session *s, const char *identity,
-		       const char *export_name, const uint8_t key[ND_KEY_SIZE])
+/* Reads the ServerHello; 0 when it accepts the hello. */
+static int read_server_hello(struct nd_session *s, struct nd_server_hello *sh,
+			     const char *server_name)
+{
+	struct nd_hello_prefix *pre = (struct nd_hello_prefix *)sh;
+
+	if (session_read(s, pre, sizeof(*pre))) {
+		if (errno == ETIMEDOUT)
+			set_error(s, "no answer to the hello within %d s",
+				  ND_HANDSHAKE_TIMEOUT_S);
+		else
+			set_error(s, "server closed the connection during the hello (%s)",
+				  strerror(errno));
+		return -1;
+	}
+	if (ntohl(pre->magic) != ND_MAGIC) {
+		set_error(s, "not a netdisk server (bad magic)");
+		return -1;
+	}
+	if (ntohs(sh->status) == ND_HELLO_VERSION || ntohs(sh->version) != ND_VERSION) {
+		set_error(s, "server speaks protocol version %u, we speak %u",
+			  ntohs(sh->version), ND_VERSION);
+		return -1;
+	}
+	if (ntohs(sh->status) == ND_HELLO_WRONG_SERVER) {
+		set_error(s, "the server does not answer to the name '%s': it is another "
+			  "server, or the connection was relayed (if the name is right, "
+			  "add it to server-name in the server's netdiskd.conf)",
+			  server_name);
+		return -1;
+	}
+	if (sh->status) {
+		set_error(s, "server refused the hello (status %u)", ntohs(sh->status));
+		return -1;
+	}
+	if (session_read(s, (uint8_t *)sh + sizeof(*pre), sizeof(*sh) - sizeof(*pre))) {
+		cut_short(s, "server closed the connection during the hello");
+		return -1;
+	}
+	return 0;
+}
+
+int nd_session_connect(struct nd_session *s, const struct nd_hello_names *names,
+		       const uint8_t key[ND_KEY_SIZE])
 {
 	struct nd_client_hello ch = { .magic = htonl(ND_MAGIC),
 				      .version = htons(ND_VERSION) };
 	struct nd_server_hello sh;
 	struct handshake_keys k;
+	uint8_t priv[ND_SHARE_SIZE], dh[ND_SHARE_SIZE];
 	uint8_t mac[ND_HASH_SIZE], fin[ND_HASH_SIZE];
 	int ret = -1;
 
-	if (!nd_valid_identity(identity)) {
-		set_error(s, "invalid identity '%s'", identity);
+	if (!nd_valid_identity(names->identity)) {
+		set_error(s, "invalid identity '%.63s'", names->identity);
 		return -1;
 	}
-	if (!nd_valid_export_name(export_name)) {
-		set_error(s, "invalid export name '%s'", export_name);
+	if (!nd_valid_export_name(names->export_name)) {
+		set_error(s, "invalid export name '%.63s'", names->export_name);
+		return -1;
+	}
+	if (!nd_valid_server_name(names->server_name)) {
+		set_error(s, "invalid server name '%.63s' (1 to 63 characters from "
+			  "[A-Za-z0-9._:@-])", names->server_name);
 		return -1;
 	}
 	/* validated above: shorter than the fields, which stay NUL padded */
-	memcpy(ch.identity, identity, strlen(identity));
-	memcpy(ch.export_name, export_name, strlen(export_name));
-	if (nd_random(ch.nonce, sizeof(ch.nonce))) {
+	memcpy(ch.identity, names->identity, strlen(names->identity));
+	memcpy(ch.export_name, names->export_name, strlen(names->export_name));
+	memcpy(ch.server_name, names->server_name, strlen(names->server_name));
+	if (nd_random(ch.nonce, sizeof(ch.nonce)) || nd_x25519_keypair(priv, ch.share)) {
 		set_error(s, "no random bytes");
-		return -1;
+		goto out;
 	}
-	if (nd_write_full(s->fd, &ch, sizeof(ch)) ||
-	    nd_read_full(s->fd, &sh, sizeof(sh))) {
-		set_error(s, "server closed the connection during the hello (%s)",
-			  strerror(errno));
-		return -1;
+	if (session_write(s, &ch, sizeof(ch))) {
+		cut_short(s, "cannot send the hello");
+		goto out;
 	}
-	if (ntohl(sh.magic) != ND_MAGIC) {
-		set_error(s, "not a netdisk server (bad magic)");
-		return -1;
+	if (read_server_hello(s, &sh, names->server_name))
+		goto out;
+	if (nd_x25519(priv, sh.share, dh)) {
+		set_error(s, "server sent an invalid X25519 share");
+		goto out;
 	}
-	if (ntohs(sh.status) == ND_HELLO_VERSION || ntohs(sh.version) != ND_VERSION) {
-		set_error(s, "server speaks protocol version %u, we speak %u",
-			  ntohs(sh.version), ND_VERSION);
-		return -1;
-	}
-	if (sh.status) {
-		set_error(s, "server refused the hello (status %u)", ntohs(sh.status));
-		return -1;
-	}
-	if (derive(&ch, &sh, key, &k) ||
+	if (derive(&ch, &sh, key, dh, &k) ||
 	    nd_hmac_sha256(k.cfin, k.th, ND_HASH_SIZE, mac)) {
 		set_error(s, "key derivation failed");
 		goto out;
 	}
-	if (nd_write_full(s->fd, mac, sizeof(mac)) ||
-	    nd_read_full(s->fd, fin, sizeof(fin))) {
-		set_error(s, "server rejected the key for identity '%s' "
-			  "(wrong key or unknown identity)", identity);
+	if (session_write(s, mac, sizeof(mac)) || session_read(s, fin, sizeof(fin))) {
+		if (errno == ETIMEDOUT)
+			cut_short(s, "");
+		else
+			set_error(s, "server rejected the key for identity '%s' "
+				  "(wrong key or unknown identity)", names->identity);
 		goto out;
 	}
 	if (nd_hmac_sha256(k.sfin, k.th, ND_HASH_SIZE, mac) ||
@@ -338,6 +537,8 @@ int nd_session_connect(struct nd_session *s, const char *identity,
 	}
 	ret = start_records(s, k.c2s, k.s2c);
 out:
+	nd_wipe(priv, sizeof(priv));
+	nd_wipe(dh, sizeof(dh));
 	nd_wipe(&k, sizeof(k));
 	return ret;
 }
@@ -346,17 +547,20 @@ static int send_sealed(struct nd_session *s, uint8_t type, uint8_t *buf,
 		       size_t len)
 {
 	struct nd_record_header *h = (struct nd_record_header *)buf;
+	size_t clear = nd_record_clear_len(type);
 
 	memset(h, 0, sizeof(*h));
 	h->length = htonl((uint32_t)len);
 	h->type = type;
-	if (nd_aead_seal(&s->tx, h, sizeof(*h), nd_record_payload(buf), len,
+	/* the associated data is the header and the clear part after it */
+	if (nd_aead_seal(&s->tx, buf, sizeof(*h) + clear,
+			 nd_record_payload(buf) + clear, len - clear,
 			 nd_record_payload(buf) + len)) {
-		set_error(s, "encryption failed");
+		set_send_error(s, "encryption failed");
 		return -1;
 	}
 	if (nd_write_full(s->fd, buf, len + ND_RECORD_OVERHEAD)) {
-		set_error(s, "send failed: %s", strerror(errno));
+		set_send_error(s, "send failed: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -365,8 +569,8 @@ static int send_sealed(struct nd_session *s, uint8_t type, uint8_t *buf,
 int nd_session_send(struct nd_session *s, uint8_t type, uint8_t *buf,
 		    size_t len)
 {
-	if (len > ND_MAX_RECORD) {
-		set_error(s, "record of %zu bytes is too large", len);
+	if (len > ND_MAX_RECORD || len < nd_record_clear_len(type)) {
+		set_send_error(s, "record of %zu bytes is malformed", len);
 		return -1;
 	}
 	if (s->tx.seq >= s->rekey_records || s->tx.bytes >= s->rekey_bytes) {
@@ -375,7 +579,7 @@ int nd_session_send(struct nd_session *s, uint8_t type, uint8_t *buf,
 		if (send_sealed(s, ND_REC_KEY_UPDATE, upd, 0))
 			return -1;
 		if (nd_aead_next_epoch(&s->tx)) {
-			set_error(s, "key update failed");
+			set_send_error(s, "key update failed");
 			return -1;
 		}
 	}
@@ -387,7 +591,7 @@ long nd_session_recv(struct nd_session *s, uint8_t *type, uint8_t *buf,
 {
 	for (;;) {
 		struct nd_record_header *h = (struct nd_record_header *)buf;
-		uint32_t len;
+		uint32_t len, clear;
 
 		if (nd_read_full(s->fd, h, sizeof(*h))) {
 			s->peer_closed = errno == ECONNRESET;
@@ -402,8 +606,9 @@ long nd_session_recv(struct nd_session *s, uint8_t *type, uint8_t *buf,
 			set_error(s, "oversized record (%u bytes)", len);
 			return -1;
 		}
+		clear = nd_record_clear_len(h->type);
 		if (h->reserved[0] || h->reserved[1] || h->reserved[2] ||
-		    h->type < ND_REC_INFO || h->type > ND_REC_KEY_UPDATE) {
+		    h->type < ND_REC_INFO || h->type > ND_REC_KEY_UPDATE || len < clear) {
 			set_error(s, "malformed record header");
 			return -1;
 		}
@@ -415,8 +620,9 @@ long nd_session_recv(struct nd_session *s, uint8_t *type, uint8_t *buf,
 			set_error(s, "connection closed inside a record");
 			return -1;
 		}
-		if (nd_aead_open(&s->rx, h, sizeof(*h), nd_record_payload(buf),
-				 len, nd_record_payload(buf) + len)) {
+		if (nd_aead_open(&s->rx, buf, sizeof(*h) + clear,
+				 nd_record_payload(buf) + clear, len - clear,
+				 nd_record_payload(buf) + len)) {
 			set_error(s, "record failed authentication");
 			return -1;
 		}

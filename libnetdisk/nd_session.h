@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later OR MIT */
 /*
- * A protocol v1 session over a connected socket: the handshake of either
+ * A protocol v2 session over a connected socket: the handshake of either
  * side, then sealed records in both directions (docs/protocol.md).
  */
 #ifndef ND_SESSION_H
@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <time.h>
 
 #include "nd_crypto.h"
 
@@ -19,40 +20,73 @@ struct nd_session {
 	struct nd_aead_dir rx;
 	uint64_t rekey_records;	/* rotate the send key after this many */
 	uint64_t rekey_bytes;
+	struct timespec deadline; /* CLOCK_MONOTONIC; zero: none */
 	bool peer_closed;	/* the last receive met a clean end of stream */
-	char error[160];	/* why the last call failed, for the log */
+	/*
+	 * Why the last call failed, for the log. The handshake and receives
+	 * write error, sends write send_error: a connection's receiver and its
+	 * senders are different threads.
+	 */
+	char error[160];
+	char send_error[160];
 };
 
 /* Result of the server's handshake; the session is usable only for OK. */
 enum nd_accept_result {
 	ND_ACCEPT_OK,
 	ND_ACCEPT_IO,		/* peer closed, timed out, or socket error */
-	ND_ACCEPT_MALFORMED,	/* not a v1 ClientHello */
+	ND_ACCEPT_TIMEOUT,	/* the handshake deadline passed */
+	ND_ACCEPT_MALFORMED,	/* not a v2 ClientHello */
 	ND_ACCEPT_VERSION,	/* unsupported version, told the client */
+	ND_ACCEPT_WRONG_SERVER,	/* server name not ours, told the client */
 	ND_ACCEPT_UNKNOWN_ID,	/* no key for the identity */
 	ND_ACCEPT_BAD_KEY,	/* ClientFinished did not verify */
 };
 
-/*
- * Looks up the PSK for an identity; returns false when there is none.
- * ctx is passed through.
- */
-typedef bool (*nd_key_lookup_fn)(void *ctx, const char *identity,
-				 uint8_t key[ND_KEY_SIZE]);
+/* Which key a server holds for an identity. */
+enum nd_key_kind {
+	ND_KEY_NONE,		/* none: the identity is unknown */
+	ND_KEY_IDENTITY,	/* the identity's own key: it proves the identity */
+	ND_KEY_DEFAULT,		/* the default key: it proves only that key */
+};
+
+/* The names a ClientHello carries, NUL terminated. */
+struct nd_hello_names {
+	char identity[ND_NAME_SIZE];
+	char export_name[ND_NAME_SIZE];
+	char server_name[ND_NAME_SIZE];
+};
+
+/* What the server side of the handshake asks of the server; ctx is passed. */
+struct nd_accept_ops {
+	enum nd_key_kind (*lookup)(void *ctx, const char *identity,
+				   uint8_t key[ND_KEY_SIZE]);
+	/* whether the server answers to this name on the connection fd */
+	bool (*answers_to)(void *ctx, int fd, const char *server_name);
+	void *ctx;
+};
 
 /* Names sent in the hello: see docs/protocol.md for the allowed bytes. */
 bool nd_valid_identity(const char *s);
 bool nd_valid_export_name(const char *s);
+bool nd_valid_server_name(const char *s);
 
 void nd_session_init(struct nd_session *s, int fd);
 void nd_session_free(struct nd_session *s);
+/* Bounds the handshake's reads and writes, together, to seconds from now. */
+void nd_session_set_deadline(struct nd_session *s, unsigned int seconds);
 
+/*
+ * The server's handshake. names are filled in once the ClientHello parsed,
+ * but they are only claims unless the result is OK; kind says what the key
+ * proved.
+ */
 enum nd_accept_result nd_session_accept(struct nd_session *s,
-					nd_key_lookup_fn lookup, void *ctx,
-					char identity[ND_NAME_SIZE],
-					char export_name[ND_NAME_SIZE]);
-int nd_session_connect(struct nd_session *s, const char *identity,
-		       const char *export_name, const uint8_t key[ND_KEY_SIZE]);
+					const struct nd_accept_ops *ops,
+					struct nd_hello_names *names,
+					enum nd_key_kind *kind);
+int nd_session_connect(struct nd_session *s, const struct nd_hello_names *names,
+		       const uint8_t key[ND_KEY_SIZE]);
 
 /*
  * Record buffers are laid out as the wire wants them:
@@ -66,13 +100,17 @@ static inline uint8_t *nd_record_payload(uint8_t *buf)
 	return buf + sizeof(struct nd_record_header);
 }
 
-/* Seals and writes one record; rotates the send key first when due. */
+/*
+ * Seals and writes one record; rotates the send key first when due. The
+ * first nd_record_clear_len(type) bytes of the payload go in the clear.
+ * On failure s->send_error says why.
+ */
 int nd_session_send(struct nd_session *s, uint8_t type, uint8_t *buf,
 		    size_t len);
 /*
  * Reads and opens one record into buf (capacity cap, including overhead);
  * handles KEY_UPDATE records itself. Returns the payload length, or -1 with
- * s->error set (0 bytes of a bad record are left in buf).
+ * s->error set (0 bytes of a bad record's ciphertext are left in buf).
  */
 long nd_session_recv(struct nd_session *s, uint8_t *type, uint8_t *buf,
 		     size_t cap);

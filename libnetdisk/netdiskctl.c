@@ -32,6 +32,7 @@
 struct client_opts {
 	const char *key_file;
 	char identity[ND_NAME_SIZE];
+	char server_name[ND_NAME_SIZE];	/* "": the URI's host */
 	unsigned int connections;
 	bool progress;
 	uint64_t rekey_records;
@@ -69,6 +70,8 @@ static void usage(FILE *out)
 "  -K, --key-file=PATH    key file: a bare key, or 'identity key' lines\n"
 "                         (default: $NETDISK_KEY_FILE or " DEFAULT_CLIENT_KEY_FILE ")\n"
 "  -i, --identity=NAME    identity to present (default: short host name)\n"
+"  -S, --server-name=NAME the name the server must answer to (default: the\n"
+"                         URI's host; an address in canonical form)\n"
 "  -j, --connections=N    parallel connections (copy: 4; attach: the\n"
 "                         module's default, min(CPUs, 4))\n"
 "  -p, --progress         show progress (default when stderr is a terminal)\n"
@@ -85,7 +88,7 @@ static void load_key(const struct client_opts *o, uint8_t key[ND_KEY_SIZE])
 		path = DEFAULT_CLIENT_KEY_FILE;
 	if (nd_keyring_load(&kr, path, false, err, sizeof(err)))
 		die("%s", err);
-	if (!nd_keyring_lookup(&kr, o->identity, key))
+	if (nd_keyring_lookup(&kr, o->identity, key) == ND_KEY_NONE)
 		die("%s has no key for identity '%s'", path, o->identity);
 	nd_keyring_free(&kr);
 }
@@ -95,7 +98,8 @@ static void client_open(struct nd_client *c, const struct nd_uri *uri,
 {
 	char err[512];
 
-	if (nd_client_open(c, uri, o->identity, key, err, sizeof(err)))
+	if (nd_client_open(c, uri, o->identity, o->server_name[0] ? o->server_name : NULL,
+			   key, err, sizeof(err)))
 		die("%s", err);
 	nd_client_set_timeout(c, IO_TIMEOUT_S);
 	if (o->rekey_records)
@@ -253,7 +257,9 @@ static void *copy_worker(void *arg)
 	unsigned int inflight = 0;
 	char err[512];
 
-	if (nd_client_open(&c, cp->uri, cp->o->identity, cp->key, err, sizeof(err))) {
+	if (nd_client_open(&c, cp->uri, cp->o->identity,
+			   cp->o->server_name[0] ? cp->o->server_name : NULL, cp->key,
+			   err, sizeof(err))) {
 		copy_fail(cp, "%s", err);
 		return NULL;
 	}
@@ -266,8 +272,8 @@ static void *copy_worker(void *arg)
 
 		while (inflight < COPY_WINDOW && take_chunk(cp, &off, &len)) {
 			if (send_chunk(cp, &c, off, len)) {
-				if (c.s.error[0])
-					copy_fail(cp, "%s: %s", cp->uri->host, c.s.error);
+				if (c.s.send_error[0])
+					copy_fail(cp, "%s: %s", cp->uri->host, c.s.send_error);
 				goto out;
 			}
 			inflight++;
@@ -283,8 +289,9 @@ static void *copy_worker(void *arg)
 			goto out;
 	}
 	if (cp->upload && !atomic_load(&cp->failed)) {
-		if (nd_client_send(&c, ND_CMD_FLUSH, 0, UINT64_MAX, 0, 0, NULL) ||
-		    nd_client_recv(&c, &r))
+		if (nd_client_send(&c, ND_CMD_FLUSH, 0, UINT64_MAX, 0, 0, NULL))
+			copy_fail(cp, "flush: %s", c.s.send_error);
+		else if (nd_client_recv(&c, &r))
 			copy_fail(cp, "flush: %s", c.s.error);
 		else if (r.status)
 			copy_fail(cp, "flush: %s", nd_status_name(r.status));
@@ -459,7 +466,7 @@ static int cmd_attach(const struct client_opts *o, const char *target)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
 	char err[512], addr[INET6_ADDRSTRLEN], hex[2 * ND_KEY_SIZE + 1];
-	char cmd[512], conns[32] = "";
+	char cmd[512], conns[32] = "", server[ND_NAME_SIZE];
 	uint8_t key[ND_KEY_SIZE], before[32], after[32];
 	struct nd_uri uri;
 	int rc;
@@ -471,13 +478,17 @@ static int cmd_attach(const struct client_opts *o, const char *target)
 		die("cannot resolve %s: %s", uri.host, gai_strerror(rc));
 	getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr), NULL, 0, NI_NUMERICHOST);
 	freeaddrinfo(ai);
+	if (o->server_name[0])
+		strcpy(server, o->server_name);
+	else if (nd_server_name_of(uri.host, server))
+		die("'%s' cannot be sent as the server's name; give --server-name", uri.host);
 	load_key(o, key);
 	nd_format_hex_key(key, hex);
 	nd_wipe(key, sizeof(key));
 	if (o->connections)
 		snprintf(conns, sizeof(conns), " connections=%u", o->connections);
-	snprintf(cmd, sizeof(cmd), "address=%s port=%s export=%s identity=%s%s key=%s",
-		 addr, uri.port, uri.export_name, o->identity, conns, hex);
+	snprintf(cmd, sizeof(cmd), "address=%s port=%s export=%s identity=%s server=%s%s key=%s",
+		 addr, uri.port, uri.export_name, o->identity, server, conns, hex);
 	nd_wipe(hex, sizeof(hex));
 	ensure_module();
 	disk_set(before);
@@ -668,6 +679,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "key-file", required_argument, NULL, 'K' },
 		{ "identity", required_argument, NULL, 'i' },
+		{ "server-name", required_argument, NULL, 'S' },
 		{ "connections", required_argument, NULL, 'j' },
 		{ "progress", no_argument, NULL, 'p' },
 		{ "rekey-records", required_argument, NULL, 'R' },
@@ -689,7 +701,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	optind = 2;
-	while ((opt = getopt_long(argc, argv, "K:i:j:ph", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "K:i:S:j:ph", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'K':
 			o.key_file = optarg;
@@ -698,6 +710,12 @@ int main(int argc, char **argv)
 			if (strlen(optarg) >= ND_NAME_SIZE || !nd_valid_identity(optarg))
 				die("invalid identity '%s' (1-63 of A-Z a-z 0-9 . _ : @ -)", optarg);
 			strcpy(o.identity, optarg);
+			break;
+		case 'S':
+			if (strlen(optarg) >= ND_NAME_SIZE || !nd_valid_server_name(optarg))
+				die("invalid server name '%s' (1-63 of A-Z a-z 0-9 . _ : @ -)",
+				    optarg);
+			strcpy(o.server_name, optarg);
 			break;
 		case 'j':
 			o.connections = (unsigned int)strtoul(optarg, &end, 10);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
 /*
- * netdisk wire protocol, version 1. Specified in docs/protocol.md.
+ * netdisk wire protocol, version 2. Specified in docs/protocol.md.
  *
  * Shared by the kernel module and the userspace tools. All fields are in
  * network byte order (big-endian); all structures are packed by layout, with
@@ -13,14 +13,15 @@
 
 #define ND_DEFAULT_PORT		26547
 #define ND_MAGIC		0x4e44534bU	/* "NDSK" */
-#define ND_VERSION		1
+#define ND_VERSION		2
 
 #define ND_KEY_SIZE		32	/* pre-shared key, AES-256 key */
 #define ND_NONCE_SIZE		32	/* hello nonce */
 #define ND_HASH_SIZE		32	/* SHA-256 output, finished MACs */
 #define ND_IV_SIZE		12	/* AES-GCM nonce */
 #define ND_TAG_SIZE		16	/* AES-GCM tag */
-#define ND_NAME_SIZE		64	/* identity / export field, NUL padded */
+#define ND_NAME_SIZE		64	/* identity / export / server name, NUL padded */
+#define ND_SHARE_SIZE		32	/* X25519 public key */
 
 #define ND_MAX_IO		(1U << 20)		/* largest READ/WRITE */
 #define ND_MAX_RECORD		(ND_MAX_IO + 32)	/* largest plaintext */
@@ -38,13 +39,23 @@ struct nd_client_hello {
 	__be16 version;
 	__be16 flags;				/* must be 0 */
 	__u8 nonce[ND_NONCE_SIZE];
+	__u8 share[ND_SHARE_SIZE];		/* ephemeral X25519 public key */
 	char identity[ND_NAME_SIZE];		/* 1..63 bytes, NUL padded */
 	char export_name[ND_NAME_SIZE];		/* 0..63 bytes; "" = default */
+	char server_name[ND_NAME_SIZE];		/* 1..63 bytes, NUL padded */
 };
 
 enum nd_hello_status {
 	ND_HELLO_OK = 0,
 	ND_HELLO_VERSION = 1,			/* version holds the server's */
+	ND_HELLO_WRONG_SERVER = 2,		/* server_name is not this server */
+};
+
+/* The part of every hello, of any version, that a server reads first. */
+struct nd_hello_prefix {
+	__be32 magic;
+	__be16 version;
+	__be16 flags_or_status;
 };
 
 struct nd_server_hello {
@@ -52,16 +63,21 @@ struct nd_server_hello {
 	__be16 version;
 	__be16 status;				/* enum nd_hello_status */
 	__u8 nonce[ND_NONCE_SIZE];
+	__u8 share[ND_SHARE_SIZE];		/* ephemeral X25519 public key */
 };
 
 /* ClientFinished and ServerFinished are bare HMAC-SHA256 values. */
 
 struct nd_record_header {
-	__be32 length;				/* plaintext bytes, <= ND_MAX_RECORD */
+	__be32 length;				/* bytes up to the tag, <= ND_MAX_RECORD */
 	__u8 type;				/* enum nd_record_type */
 	__u8 reserved[3];			/* must be 0 */
 };
-/* followed by length bytes of ciphertext and ND_TAG_SIZE bytes of tag */
+/*
+ * followed by length bytes, of which the first nd_record_clear_len(type) are
+ * sent in the clear (authenticated as associated data) and the rest are
+ * ciphertext, and then ND_TAG_SIZE bytes of tag
+ */
 
 enum nd_record_type {
 	ND_REC_INFO = 1,			/* s->c, struct nd_info */
@@ -126,5 +142,11 @@ struct nd_reply {
 	__be64 handle;
 };
 /* READ with ND_OK: followed by length bytes of data */
+
+/* Bytes of a record's body sent in the clear: the reply header of a REPLY. */
+static inline __u32 nd_record_clear_len(__u8 type)
+{
+	return type == ND_REC_REPLY ? sizeof(struct nd_reply) : 0;
+}
 
 #endif /* _NETDISK_WIRE_H */

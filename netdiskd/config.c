@@ -128,18 +128,62 @@ static int set_string(char **dst, const char *v)
 	return *dst ? 0 : -1;
 }
 
+int config_add_listen(struct server_config *cfg, const char *addr,
+		      const char *where, char *err, size_t err_len)
+{
+	if (cfg->listen_count == CONFIG_MAX_LISTEN) {
+		snprintf(err, err_len, "%s: at most %d listen addresses", where,
+			 CONFIG_MAX_LISTEN);
+		return -1;
+	}
+	if (!(cfg->listen[cfg->listen_count] = strdup(addr))) {
+		snprintf(err, err_len, "out of memory");
+		return -1;
+	}
+	cfg->listen_count++;
+	return 0;
+}
+
+int config_add_server_names(struct server_config *cfg, const char *names,
+			    const char *where, char *err, size_t err_len)
+{
+	char *copy = strdup(names), *save = NULL;
+	int ret = -1;
+
+	if (!copy)
+		goto oom;
+	for (char *t = strtok_r(copy, " \t,", &save); t; t = strtok_r(NULL, " \t,", &save)) {
+		char **n;
+
+		if (!nd_valid_server_name(t)) {
+			snprintf(err, err_len, "%s: invalid server name '%.63s' (1 to 63 "
+				 "characters from [A-Za-z0-9._:@-])", where, t);
+			goto out;
+		}
+		n = realloc(cfg->server_names, (cfg->server_name_count + 1) * sizeof(*n));
+		if (!n)
+			goto oom;
+		cfg->server_names = n;
+		if (!(n[cfg->server_name_count] = strdup(t)))
+			goto oom;
+		cfg->server_name_count++;
+	}
+	ret = 0;
+	goto out;
+oom:
+	snprintf(err, err_len, "out of memory");
+out:
+	free(copy);
+	return ret;
+}
+
 static int global_key(struct server_config *cfg, const char *key, char *value,
 		      const char *where, char *err, size_t err_len)
 {
 	if (!strcmp(key, "listen")) {
-		if (cfg->listen_count == CONFIG_MAX_LISTEN) {
-			snprintf(err, err_len, "%s: more than %d listen addresses",
-				 where, CONFIG_MAX_LISTEN);
-			return -1;
-		}
-		if (!(cfg->listen[cfg->listen_count] = strdup(value)))
-			goto oom;
-		cfg->listen_count++;
+		return config_add_listen(cfg, value, where, err, err_len);
+	} else if (!strcmp(key, "server-name")) {
+		return config_add_server_names(cfg, value, where, err, err_len);
 	} else if (!strcmp(key, "key-file")) {
 		if (set_string(&cfg->key_file, value))
 			goto oom;
@@ -279,6 +323,9 @@ void config_free(struct server_config *cfg)
 {
 	for (size_t i = 0; i < cfg->listen_count; i++)
 		free(cfg->listen[i]);
+	for (size_t i = 0; i < cfg->server_name_count; i++)
+		free(cfg->server_names[i]);
+	free(cfg->server_names);
 	for (size_t i = 0; i < cfg->export_count; i++) {
 		free(cfg->exports[i].path);
 		free(cfg->exports[i].cow_dir);

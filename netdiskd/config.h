@@ -32,6 +32,8 @@ struct export_config {
 struct server_config {
 	char *listen[CONFIG_MAX_LISTEN];
 	size_t listen_count;
+	char **server_names;		/* names clients may ask for */
+	size_t server_name_count;
 	char *key_file;
 	struct export_config *exports;
 	size_t export_count;
@@ -47,6 +49,12 @@ int config_parse(struct server_config *cfg, const char *text, const char *path,
 		 char *err, size_t err_len);
 int config_load(struct server_config *cfg, const char *path, char *err,
 		size_t err_len);
+/* Adds a listen address, at most CONFIG_MAX_LISTEN; where prefixes messages. */
+int config_add_listen(struct server_config *cfg, const char *addr,
+		      const char *where, char *err, size_t err_len);
+/* Adds space-separated names to answer to (docs/protocol.md, "Server names"). */
+int config_add_server_names(struct server_config *cfg, const char *names,
+			    const char *where, char *err, size_t err_len);
 /* Adds an export from the command line (--file and friends). */
 int config_add_export(struct server_config *cfg, const char *name,
 		      const char *path, bool read_only, char *err, size_t err_len);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -21,6 +22,8 @@ enum {
 	CONN_JOBS = 8,		/* requests decrypted ahead of the workers */
 	CONN_WORKERS = 2,
 	CONN_SEND_TIMEOUT_S = 60,
+	MAX_HANDSHAKES = 64,	/* docs/protocol.md, "Unauthenticated connections" */
+	MAX_HANDSHAKES_PER_ADDRESS = 8,
 };
 
 #define JOB_BUF_SIZE (ND_MAX_RECORD + ND_RECORD_OVERHEAD)
@@ -31,13 +34,18 @@ struct job {
 };
 
 struct conn {
-	struct conn *next, *prev;	/* server's list, under server lock */
+	struct conn *next, *prev;	/* server's list, newest first, under server lock */
+	bool authenticated;		/* under server lock */
+	bool evicted;			/* under server lock */
 	struct server *srv;
 	int fd;
 	struct nd_session s;
-	struct log_peer peer;
+	struct log_peer peer;		/* names only once authenticated */
 	char address[INET6_ADDRSTRLEN + 8];
-	char identity[ND_NAME_SIZE];
+	char host[INET6_ADDRSTRLEN];	/* address without the port */
+	struct nd_hello_names hello;	/* as claimed in the ClientHello */
+	enum nd_key_kind key_kind;
+	char identity[ND_NAME_SIZE];	/* set once authenticated */
 	char export_name[ND_NAME_SIZE];
 	struct export *exp;
 	struct nd_overlay *overlay;	/* copy-on-write exports */
@@ -59,25 +67,100 @@ struct conn {
 	uint64_t requests, bytes_read, bytes_written;
 };
 
-static bool lookup_key(void *ctx, const char *identity, uint8_t key[ND_KEY_SIZE])
+static enum nd_key_kind lookup_key(void *ctx, const char *identity,
+				   uint8_t key[ND_KEY_SIZE])
 {
 	struct server *srv = ctx;
 
 	return nd_keyring_lookup(&srv->keys, identity, key);
 }
 
-/* Registers a connection; fails once the server is stopping or full. */
+/* The canonical text of the connection's local address; IPv4-mapped as IPv4. */
+static bool local_address(int fd, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl))
+		return false;
+	if (ss.ss_family == AF_INET)
+		return inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out,
+				 (socklen_t)len) != NULL;
+	if (ss.ss_family != AF_INET6)
+		return false;
+	if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+		return inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], out,
+				 (socklen_t)len) != NULL;
+	return inet_ntop(AF_INET6, &in6->sin6_addr, out, (socklen_t)len) != NULL;
+}
+
+static bool answers_to(void *ctx, int fd, const char *name)
+{
+	struct server *srv = ctx;
+	char local[INET6_ADDRSTRLEN];
+
+	for (size_t i = 0; i < srv->cfg.server_name_count; i++)
+		if (!strcasecmp(srv->cfg.server_names[i], name))
+			return true;
+	return local_address(fd, local, sizeof(local)) && !strcasecmp(local, name);
+}
+
+/* Closes the oldest handshake, of one address or of all; server lock held. */
+static void evict_oldest_handshake(struct server *srv, const char *host)
+{
+	struct conn *oldest = NULL;
+
+	for (struct conn *c = srv->conns; c; c = c->next)
+		if (!c->authenticated && !c->evicted && (!host || !strcmp(c->host, host)))
+			oldest = c;
+	if (!oldest)
+		return;
+	oldest->evicted = true;
+	srv->handshake_count--;
+	shutdown(oldest->fd, SHUT_RDWR);
+}
+
+/*
+ * Registers a new, unauthenticated connection. Handshakes never take an
+ * authenticated connection's place: at their limits the oldest handshake
+ * makes room. Fails only once the server is stopping.
+ */
 static bool server_conn_add(struct server *srv, struct conn *c)
 {
+	unsigned int same = 0;
 	bool ok;
 
 	pthread_mutex_lock(&srv->lock);
-	ok = !srv->stopping && srv->conn_count < srv->cfg.max_connections;
+	ok = !srv->stopping;
 	if (ok) {
+		for (struct conn *o = srv->conns; o; o = o->next)
+			same += !o->authenticated && !o->evicted && !strcmp(o->host, c->host);
+		if (same >= MAX_HANDSHAKES_PER_ADDRESS)
+			evict_oldest_handshake(srv, c->host);
+		if (srv->handshake_count >= MAX_HANDSHAKES)
+			evict_oldest_handshake(srv, NULL);
 		c->next = srv->conns;
 		if (c->next)
 			c->next->prev = c;
 		srv->conns = c;
+		srv->live_count++;
+		srv->handshake_count++;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return ok;
+}
+
+/* An authenticated connection takes one of max-connections, if one is free. */
+static bool server_conn_promote(struct server *srv, struct conn *c)
+{
+	bool ok;
+
+	pthread_mutex_lock(&srv->lock);
+	ok = !srv->stopping && !c->evicted && srv->conn_count < srv->cfg.max_connections;
+	if (ok) {
+		c->authenticated = true;
+		srv->handshake_count--;
 		srv->conn_count++;
 	}
 	pthread_mutex_unlock(&srv->lock);
@@ -93,7 +176,11 @@ static void server_conn_remove(struct server *srv, struct conn *c)
 		srv->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	srv->conn_count--;
+	if (c->authenticated)
+		srv->conn_count--;
+	else if (!c->evicted)
+		srv->handshake_count--;
+	srv->live_count--;
 	pthread_cond_broadcast(&srv->idle);
 	pthread_mutex_unlock(&srv->lock);
 }
@@ -104,7 +191,7 @@ void conn_stop_all(struct server *srv)
 	srv->stopping = true;
 	for (struct conn *c = srv->conns; c; c = c->next)
 		shutdown(c->fd, SHUT_RD);
-	while (srv->conn_count)
+	while (srv->live_count)
 		pthread_cond_wait(&srv->idle, &srv->lock);
 	pthread_mutex_unlock(&srv->lock);
 }
@@ -179,7 +266,8 @@ static void *worker_main(void *arg)
 		rc = nd_session_send(&c->s, ND_REC_REPLY, j->buf, sizeof(*rp) + data_len);
 		pthread_mutex_unlock(&c->send_lock);
 		if (rc) {
-			log_msg(LOG_WARNING, &c->peer, "dropping connection: %s", c->s.error);
+			log_msg(LOG_WARNING, &c->peer, "dropping connection: %s",
+				c->s.send_error);
 			shutdown(c->fd, SHUT_RDWR);
 		}
 		pthread_mutex_lock(&c->lock);
@@ -238,31 +326,85 @@ static bool send_info(struct conn *c, uint32_t status)
 		info->max_io = htonl(ND_MAX_IO);
 	}
 	if (nd_session_send(&c->s, ND_REC_INFO, buf, sizeof(*info))) {
-		log_msg(LOG_WARNING, &c->peer, "cannot send export info: %s", c->s.error);
+		log_msg(LOG_WARNING, &c->peer, "cannot send export info: %s",
+			c->s.send_error);
 		return false;
 	}
 	return status == ND_OK;
+}
+
+static struct log_limit handshake_failures = LOG_LIMIT_INIT;
+
+/* Logs a failed handshake: under the address only, and at a bounded rate. */
+static void log_handshake_failure(struct conn *c, enum nd_accept_result r)
+{
+	const struct nd_hello_names *h = &c->hello;
+	int prio = r == ND_ACCEPT_IO || r == ND_ACCEPT_TIMEOUT ? LOG_INFO : LOG_WARNING;
+
+	if (!h->identity[0])
+		log_limited(&handshake_failures, prio, &c->peer, "handshake failed: %s",
+			    c->s.error);
+	else
+		log_limited(&handshake_failures, prio, &c->peer,
+			    "handshake failed: %s; claimed identity '%s', export '%s'",
+			    c->s.error, h->identity, h->export_name);
+}
+
+/* What an authenticated client may do on its export; false if nothing. */
+static bool grant_access(struct conn *c, const struct export_config *ec)
+{
+	bool verified = c->key_kind == ND_KEY_IDENTITY;
+	const char *id = c->hello.identity;
+
+	if (!ec->allow.any && !(verified && id_list_contains(&ec->allow, id))) {
+		if (id_list_contains(&ec->allow, id))
+			log_msg(LOG_WARNING, &c->peer, "refused: the default key does not "
+				"prove the identity '%s'; give it a key of its own", id);
+		else
+			log_msg(LOG_WARNING, &c->peer, "refused: identity '%s' not allowed "
+				"on export '%s'", id, ec->name);
+		return false;
+	}
+	if (c->exp->cow && !verified) {
+		log_msg(LOG_WARNING, &c->peer, "refused: copy-on-write overlays belong to "
+			"identities, and the default key does not prove the identity '%s'; "
+			"give it a key of its own", id);
+		return false;
+	}
+	c->read_only = c->exp->read_only ||
+		       !(ec->allow_write.any ||
+			 (verified && id_list_contains(&ec->allow_write, id)));
+	return true;
 }
 
 /* Authenticates the client and picks its export; false ends the connection. */
 static bool handshake(struct conn *c)
 {
 	struct server *srv = c->srv;
+	const struct nd_accept_ops ops = { lookup_key, answers_to, srv };
 	enum nd_accept_result r;
 	const struct export_config *ec;
 
-	nd_set_socket_timeout(c->fd, SO_RCVTIMEO, srv->cfg.handshake_timeout_s);
-	r = nd_session_accept(&c->s, lookup_key, srv, c->identity, c->export_name);
+	r = nd_session_accept(&c->s, &ops, &c->hello, &c->key_kind);
 	if (r != ND_ACCEPT_OK) {
-		if (errno == EAGAIN && r == ND_ACCEPT_IO)
-			snprintf(c->s.error, sizeof(c->s.error), "handshake timed out");
-		log_msg(r == ND_ACCEPT_IO ? LOG_INFO : LOG_WARNING, &c->peer,
-			"handshake failed: %s", c->s.error);
+		log_handshake_failure(c, r);
 		return false;
 	}
-	nd_set_socket_timeout(c->fd, SO_RCVTIMEO, 0);
+	nd_session_set_deadline(&c->s, 0);
+	if (!server_conn_promote(srv, c)) {
+		log_msg(LOG_WARNING, &c->peer, "refused: server is stopping or at "
+			"max-connections (%u)", srv->cfg.max_connections);
+		return false;
+	}
 	if (srv->cfg.rekey_records)
 		c->s.rekey_records = srv->cfg.rekey_records;
+	/* from here the names are authenticated: log under them */
+	if (c->key_kind == ND_KEY_IDENTITY) {
+		strcpy(c->identity, c->hello.identity);
+		c->peer.identity = c->identity;
+	}
+	strcpy(c->export_name, c->hello.export_name);
+	c->peer.export_name = c->export_name;
 
 	c->exp = server_find_export(srv, c->export_name);
 	if (!c->exp) {
@@ -272,14 +414,11 @@ static bool handshake(struct conn *c)
 		return false;
 	}
 	ec = c->exp->cfg;
-	if (!id_list_contains(&ec->allow, c->identity)) {
-		log_msg(LOG_WARNING, &c->peer, "refused: identity not allowed on export '%s'",
-			ec->name);
+	strcpy(c->export_name, ec->name);
+	if (!grant_access(c, ec)) {
 		send_info(c, ND_ERR_DENIED);
 		return false;
 	}
-	c->read_only = c->exp->read_only || !id_list_contains(&ec->allow_write, c->identity);
-	strcpy(c->export_name, ec->name);
 	if (c->exp->cow) {
 		char err[256];
 
@@ -292,8 +431,13 @@ static bool handshake(struct conn *c)
 	}
 	if (!send_info(c, ND_OK))
 		return false;
-	log_msg(LOG_INFO, &c->peer, "connected to export '%s' (%s)", ec->name,
-		c->read_only ? "read-only" : "read-write");
+	if (c->key_kind == ND_KEY_IDENTITY)
+		log_msg(LOG_INFO, &c->peer, "connected to export '%s' (%s)", ec->name,
+			c->read_only ? "read-only" : "read-write");
+	else
+		log_msg(LOG_INFO, &c->peer, "connected to export '%s' (%s) with the "
+			"default key, as '%s'", ec->name,
+			c->read_only ? "read-only" : "read-write", c->hello.identity);
 	return true;
 }
 
@@ -358,21 +502,22 @@ static void *conn_main(void *arg)
 	return NULL;
 }
 
-static void format_address(const struct sockaddr *sa, char *out, size_t len)
+static void format_address(const struct sockaddr *sa, char *out, size_t len,
+			   char host[INET6_ADDRSTRLEN])
 {
-	char host[INET6_ADDRSTRLEN] = "?";
 	unsigned int port = 0;
 
+	strcpy(host, "?");
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
 
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		inet_ntop(AF_INET, &in->sin_addr, host, INET6_ADDRSTRLEN);
 		port = ntohs(in->sin_port);
 		snprintf(out, len, "%s:%u", host, port);
 	} else if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
 
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, INET6_ADDRSTRLEN);
 		port = ntohs(in6->sin6_port);
 		snprintf(out, len, "[%s]:%u", host, port);
 	} else {
@@ -395,11 +540,10 @@ int conn_start(struct server *srv, int fd, const struct sockaddr *addr,
 	}
 	c->srv = srv;
 	c->fd = fd;
-	format_address(addr, c->address, sizeof(c->address));
+	format_address(addr, c->address, sizeof(c->address), c->host);
 	c->peer.address = c->address;
-	c->peer.identity = c->identity;
-	c->peer.export_name = c->export_name;
 	nd_session_init(&c->s, fd);
+	nd_session_set_deadline(&c->s, srv->cfg.handshake_timeout_s);
 	pthread_mutex_init(&c->send_lock, NULL);
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->changed, NULL);
@@ -409,10 +553,8 @@ int conn_start(struct server *srv, int fd, const struct sockaddr *addr,
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	nd_set_socket_timeout(fd, SO_SNDTIMEO, CONN_SEND_TIMEOUT_S);
 
-	if (!server_conn_add(srv, c)) {
-		log_msg(LOG_WARNING, &c->peer, "refused: server is stopping or at max-connections");
+	if (!server_conn_add(srv, c))
 		goto fail;
-	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);

@@ -47,22 +47,70 @@ static void add_field(struct iovec *iov, int *n, char *buf, size_t size,
 	iov[(*n)++] = (struct iovec){ buf, strlen(buf) };
 }
 
+static void log_text(int priority, const struct log_peer *peer, const char *msg);
+
 void log_msg(int priority, const struct log_peer *peer, const char *fmt, ...)
 {
-	static const struct log_peer none;
-	int saved = errno;
-	char msg[512], msg_field[530];
+	char msg[512];
 	va_list ap;
 
 	if (priority == LOG_DEBUG && !debug)
 		return;
-	if (!peer)
-		peer = &none;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	log_text(priority, peer, msg);
+}
+
+void log_limited(struct log_limit *l, int priority, const struct log_peer *peer,
+		 const char *fmt, ...)
+{
+	struct timespec now;
+	unsigned int dropped = 0;
+	bool pass;
+	char msg[512];
+	va_list ap;
+
+	if (priority == LOG_DEBUG && !debug)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&l->lock);
+	if (now.tv_sec != l->second) {
+		l->second = now.tv_sec;
+		l->passed = 0;
+	}
+	pass = l->passed < LOG_LIMIT_BURST;
+	if (pass) {
+		l->passed++;
+		dropped = l->suppressed;
+		l->suppressed = 0;
+	} else {
+		l->suppressed++;
+	}
+	pthread_mutex_unlock(&l->lock);
+	if (!pass)
+		return;
+	if (dropped) {
+		snprintf(msg, sizeof(msg), "%u similar message%s suppressed", dropped,
+			 dropped == 1 ? "" : "s");
+		log_text(priority, NULL, msg);
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_text(priority, peer, msg);
+}
+
+static void log_text(int priority, const struct log_peer *peer, const char *msg)
+{
+	static const struct log_peer none;
+	int saved = errno;
+	char msg_field[530];
+
+	if (!peer)
+		peer = &none;
 	if (priority <= LOG_ERR && !peer->address)
-		memcpy(last_error, msg, sizeof(last_error));
+		snprintf(last_error, sizeof(last_error), "%s", msg);
 	if (to_journal) {
 		char fields[4][160];
 		struct iovec iov[6];

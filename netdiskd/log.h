@@ -6,7 +6,9 @@
 #ifndef NETDISKD_LOG_H
 #define NETDISKD_LOG_H
 
+#include <pthread.h>
 #include <syslog.h>
+#include <time.h>
 
 /* Who a message is about; any field may be NULL. */
 struct log_peer {
@@ -21,6 +23,22 @@ void log_set_debug(int on);
 const char *log_last_error(void);
 void log_msg(int priority, const struct log_peer *peer, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * A rate limit for messages that clients can cause at will: at most
+ * LOG_LIMIT_BURST per second; the next one to pass says how many were
+ * dropped.
+ */
+#define LOG_LIMIT_BURST 10
+struct log_limit {
+	pthread_mutex_t lock;
+	time_t second;
+	unsigned int passed, suppressed;
+};
+#define LOG_LIMIT_INIT { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0 }
+
+void log_limited(struct log_limit *l, int priority, const struct log_peer *peer,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #define log_err(...)	log_msg(LOG_ERR, NULL, __VA_ARGS__)
 #define log_warn(...)	log_msg(LOG_WARNING, NULL, __VA_ARGS__)

@@ -33,6 +33,8 @@ struct options {
 	const char *port;
 	const char *listen[CONFIG_MAX_LISTEN];
 	size_t listen_count;
+	const char *server_names[CONFIG_MAX_LISTEN];
+	size_t server_name_count;
 	unsigned long max_connections;
 	unsigned long handshake_timeout;
 	unsigned long long rekey_records;
@@ -54,6 +56,8 @@ static void usage(FILE *out)
 "  -k, --key=HEX             a single default key (visible in ps; avoid)\n"
 "  -p, --port=PORT           port for the default listen address (default: %d)\n"
 "  -l, --listen=ADDR[:PORT]  listen here, repeatable (default: [::] and 0.0.0.0)\n"
+"      --server-name=NAME    a name clients may ask for, repeatable (default:\n"
+"                            the host name; the address dialled always works)\n"
 "      --max-connections=N   concurrent connections (default: 256)\n"
 "      --handshake-timeout=S drop clients that do not finish the handshake\n"
 "                            within S seconds (default: %d)\n"
@@ -86,6 +90,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "key", required_argument, NULL, 'k' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "server-name", required_argument, NULL, 'S' },
 		{ "max-connections", required_argument, NULL, 'M' },
 		{ "handshake-timeout", required_argument, NULL, 'T' },
 		{ "rekey-records", required_argument, NULL, 'R' },
@@ -118,6 +123,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->listen[o->listen_count++] = optarg;
+			break;
+		case 'S':
+			if (o->server_name_count == CONFIG_MAX_LISTEN) {
+				fprintf(stderr, "netdiskd: too many --server-name\n");
+				return -1;
+			}
+			o->server_names[o->server_name_count++] = optarg;
 			break;
 		case 'M':
 			if (parse_ulong(optarg, 65536, &n)) {
@@ -158,6 +170,29 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/* Without server-name: the host name, and its first label. */
+static int default_server_names(struct server_config *cfg)
+{
+	char host[256], err[256];
+
+	if (gethostname(host, sizeof(host)))
+		return 0;
+	host[sizeof(host) - 1] = '\0';
+	if (nd_valid_server_name(host) &&
+	    config_add_server_names(cfg, host, "host name", err, sizeof(err)))
+		goto fail;
+	if (strchr(host, '.')) {
+		*strchr(host, '.') = '\0';
+		if (nd_valid_server_name(host) &&
+		    config_add_server_names(cfg, host, "host name", err, sizeof(err)))
+			goto fail;
+	}
+	return 0;
+fail:
+	log_err("%s", err);
+	return -1;
+}
+
 static int build_config(const struct options *o, struct server_config *cfg)
 {
 	char err[512];
@@ -180,8 +215,21 @@ static int build_config(const struct options *o, struct server_config *cfg)
 		log_err("%s", err);
 		return -1;
 	}
-	for (size_t i = 0; i < o->listen_count; i++)
-		cfg->listen[cfg->listen_count++] = strdup(o->listen[i]);
+	for (size_t i = 0; i < o->listen_count; i++) {
+		if (config_add_listen(cfg, o->listen[i], "--listen", err, sizeof(err))) {
+			log_err("%s (config file and --listen together)", err);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < o->server_name_count; i++) {
+		if (config_add_server_names(cfg, o->server_names[i], "--server-name", err,
+					    sizeof(err))) {
+			log_err("%s", err);
+			return -1;
+		}
+	}
+	if (!cfg->server_name_count && default_server_names(cfg))
+		return -1;
 	if (o->max_connections)
 		cfg->max_connections = (unsigned int)o->max_connections;
 	if (o->handshake_timeout)

@@ -18,9 +18,11 @@ struct server {
 	struct export *exports;		/* parallel to cfg.exports */
 
 	pthread_mutex_t lock;
-	pthread_cond_t idle;		/* signalled when conn_count drops */
-	struct conn *conns;		/* live connections */
-	unsigned int conn_count;
+	pthread_cond_t idle;		/* signalled when live_count drops */
+	struct conn *conns;		/* live connections, newest first */
+	unsigned int live_count;	/* all of them */
+	unsigned int conn_count;	/* authenticated ones, <= max_connections */
+	unsigned int handshake_count;	/* handshaking ones not yet told to go */
 	bool stopping;
 };
 

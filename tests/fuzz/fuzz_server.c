@@ -20,11 +20,20 @@
 
 #define EXPORT_SIZE (1 << 20)
 
-static bool lookup(void *ctx, const char *identity, uint8_t key[ND_KEY_SIZE])
+static enum nd_key_kind lookup(void *ctx, const char *identity,
+			       uint8_t key[ND_KEY_SIZE])
 {
 	(void)ctx;
 	memset(key, 0x5a, ND_KEY_SIZE);
-	return identity[0] != 'x';
+	return identity[0] == 'x' ? ND_KEY_NONE :
+	       identity[0] == 'd' ? ND_KEY_DEFAULT : ND_KEY_IDENTITY;
+}
+
+static bool answers_to(void *ctx, int fd, const char *name)
+{
+	(void)ctx;
+	(void)fd;
+	return name[0] != 'x';
 }
 
 /* Hands data to a socket; returns the other end, or -1. */
@@ -47,14 +56,16 @@ static int feed(const uint8_t *data, size_t len)
 
 static void fuzz_handshake(const uint8_t *data, size_t len)
 {
-	char id[ND_NAME_SIZE], ex[ND_NAME_SIZE];
+	static const struct nd_accept_ops ops = { lookup, answers_to, NULL };
+	struct nd_hello_names names;
+	enum nd_key_kind kind;
 	struct nd_session s;
 	int fd = feed(data, len);
 
 	if (fd < 0)
 		return;
 	nd_session_init(&s, fd);
-	nd_session_accept(&s, lookup, NULL, id, ex);
+	nd_session_accept(&s, &ops, &names, &kind);
 	nd_session_free(&s);
 	close(fd);
 }

@@ -92,13 +92,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (nd_keyring_load(&kr, argv[1], true, err, sizeof(err)) ||
-	    !nd_keyring_lookup(&kr, argv[2], key) ||
+	    nd_keyring_lookup(&kr, argv[2], key) == ND_KEY_NONE ||
 	    nd_uri_parse(argv[3], &uri, err, sizeof(err))) {
 		fprintf(stderr, "ndreq: setup: %s\n", err);
 		return 2;
 	}
 	nd_keyring_free(&kr);
-	if (nd_client_open(&c, &uri, argv[2], key, err, sizeof(err))) {
+	if (nd_client_open(&c, &uri, argv[2], NULL, key, err, sizeof(err))) {
 		fprintf(stderr, "ndreq: %s\n", err);
 		return 1;
 	}
@@ -129,7 +129,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		if (rc) {
-			fprintf(stderr, "ndreq: %s\n", c.s.error);
+			fprintf(stderr, "ndreq: %s\n", c.s.error[0] ? c.s.error : c.s.send_error);
 			nd_client_close(&c);
 			return 1;
 		}

@@ -18,7 +18,7 @@ import time
 import unittest
 
 BUILD = None
-HELLO_C2S = 168 + 32        # ClientHello + ClientFinished
+HELLO_C2S = 264 + 32        # ClientHello + ClientFinished
 MiB = 1 << 20
 
 
@@ -141,7 +141,9 @@ class Proxy:
         self.lsock.close()
 
 
-class NetdiskdTest(unittest.TestCase):
+class Harness(unittest.TestCase):
+    """Temporary files, keys, servers and clients for one test."""
+
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="netdisk-test-")
         self.key = self.write_key("key", self.keygen())
@@ -196,7 +198,22 @@ class NetdiskdTest(unittest.TestCase):
     def uri(self, port, export=""):
         return "netdisk://127.0.0.1:%d/%s" % (port, export)
 
-    # tests -------------------------------------------------------------
+    def cow_server(self, base_size=16 * MiB):
+        self.alice_key = self.write_key("alice.key", self.keygen())
+        self.bob_key = self.write_key("bob.key", self.keygen())
+        keys = self.write_key("keys", "alice %s\nbob %s" % (
+            open(self.alice_key).read().strip(), open(self.bob_key).read().strip()))
+        self.base = self.image("base.img", base_size, 4 * MiB)
+        self.overlays = os.path.join(self.tmp, "overlays")
+        os.mkdir(self.overlays)
+        conf = os.path.join(self.tmp, "cow.conf")
+        with open(conf, "w") as f:
+            f.write("key-file = %s\n[export golden]\npath = %s\ncopy-on-write = %s\n"
+                    % (keys, self.base, self.overlays))
+        return self.server("--config", conf)
+
+
+class NetdiskdTest(Harness):
     def test_copy_roundtrip_random_data(self):
         disk = self.image("disk.img", 64 * MiB)
         src = self.image("src.bin", 40 * MiB + 12345, 40 * MiB + 12345)
@@ -517,20 +534,6 @@ class NetdiskdTest(unittest.TestCase):
         self.assertIn("in use by another process", r.stderr)
 
     # copy-on-write ------------------------------------------------------
-    def cow_server(self, base_size=16 * MiB):
-        self.alice_key = self.write_key("alice.key", self.keygen())
-        self.bob_key = self.write_key("bob.key", self.keygen())
-        keys = self.write_key("keys", "alice %s\nbob %s" % (
-            open(self.alice_key).read().strip(), open(self.bob_key).read().strip()))
-        self.base = self.image("base.img", base_size, 4 * MiB)
-        self.overlays = os.path.join(self.tmp, "overlays")
-        os.mkdir(self.overlays)
-        conf = os.path.join(self.tmp, "cow.conf")
-        with open(conf, "w") as f:
-            f.write("key-file = %s\n[export golden]\npath = %s\ncopy-on-write = %s\n"
-                    % (keys, self.base, self.overlays))
-        return self.server("--config", conf)
-
     def download(self, port, key, identity, name):
         out = os.path.join(self.tmp, name)
         self.ctl("copy", self.uri(port, "golden"), out, key=key, identity=identity)
@@ -618,9 +621,10 @@ class NetdiskdTest(unittest.TestCase):
         srv = self.cow_server()
         for bad in ("../etc", "a/b", ".hidden", "x" * 70):
             s = socket.create_connection(("127.0.0.1", srv.port))
-            hello = struct.pack(">IHH", 0x4E44534B, 1, 0) + os.urandom(32)
+            hello = struct.pack(">IHH", 0x4E44534B, 2, 0) + os.urandom(64)
             ident = bad.encode()[:63].ljust(64, b"\0") if len(bad) < 64 else bad.encode()[:64]
-            s.sendall(hello + ident + b"golden".ljust(64, b"\0"))
+            s.sendall(hello + ident + b"golden".ljust(64, b"\0") +
+                      b"127.0.0.1".ljust(64, b"\0"))
             self.assertTrue(closed_without_reply(s))
             s.close()
         self.assertEqual(os.listdir(self.overlays), [])

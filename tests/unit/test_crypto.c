@@ -144,8 +144,33 @@ static void test_epochs(void)
 	nd_aead_free(&rx);
 }
 
+/* RFC 7748, section 6.1: both sides reach the same shared secret. */
+static void test_x25519_rfc7748(void)
+{
+	unsigned char a[32], a_pub[32], b[32], b_pub[32], want[32], out[32];
+	unsigned char priv[32], pub[32], zero[32] = { 0 };
+
+	unhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a", a, 32);
+	unhex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a", a_pub, 32);
+	unhex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb", b, 32);
+	unhex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f", b_pub, 32);
+	unhex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742", want, 32);
+	CHECK(nd_x25519(a, b_pub, out) == 0);
+	CHECK_MEM(out, want, 32);
+	CHECK(nd_x25519(b, a_pub, out) == 0);
+	CHECK_MEM(out, want, 32);
+	/* a low-order share gives an all-zero secret, which is refused */
+	CHECK(nd_x25519(a, zero, out) != 0);
+	/* fresh key pairs agree with each other */
+	CHECK(nd_x25519_keypair(priv, pub) == 0);
+	CHECK(nd_x25519(priv, a_pub, out) == 0);
+	CHECK(nd_x25519(a, pub, b) == 0);
+	CHECK_MEM(out, b, 32);
+}
+
 int main(void)
 {
+	test_x25519_rfc7748();
 	test_hkdf_rfc5869();
 	test_gcm_vector();
 	test_hmac_vector();

@@ -2,6 +2,7 @@
 /* The handshake of both sides over a socketpair, and the record stream. */
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,19 +16,46 @@ struct server_side {
 	int fd;
 	struct nd_session s;
 	enum nd_accept_result result;
-	char identity[ND_NAME_SIZE];
-	char export_name[ND_NAME_SIZE];
+	struct nd_hello_names names;
+	enum nd_key_kind kind;
 	int echo_records;
 	uint64_t rekey;
 };
 
-static bool lookup(void *ctx, const char *identity, uint8_t key[ND_KEY_SIZE])
+static enum nd_key_kind lookup(void *ctx, const char *identity,
+			       uint8_t key[ND_KEY_SIZE])
 {
 	(void)ctx;
-	if (strcmp(identity, "alice"))
-		return false;
-	memcpy(key, alice_key, ND_KEY_SIZE);
-	return true;
+	if (!strcmp(identity, "alice")) {
+		memcpy(key, alice_key, ND_KEY_SIZE);
+		return ND_KEY_IDENTITY;
+	}
+	if (!strcmp(identity, "dflt")) {
+		memcpy(key, wrong_key, ND_KEY_SIZE);
+		return ND_KEY_DEFAULT;
+	}
+	return ND_KEY_NONE;
+}
+
+static bool answers_to(void *ctx, int fd, const char *name)
+{
+	(void)ctx;
+	(void)fd;
+	return !strcasecmp(name, "store1");
+}
+
+static const struct nd_accept_ops ops = { lookup, answers_to, NULL };
+
+static struct nd_hello_names names_of(const char *identity, const char *export_name,
+				      const char *server_name)
+{
+	struct nd_hello_names n;
+
+	memset(&n, 0, sizeof(n));
+	strcpy(n.identity, identity);
+	strcpy(n.export_name, export_name);
+	strcpy(n.server_name, server_name);
+	return n;
 }
 
 static void *server_thread(void *arg)
@@ -37,8 +65,8 @@ static void *server_thread(void *arg)
 
 	nd_session_init(&sv->s, sv->fd);
 	sv->s.rekey_records = sv->rekey ? sv->rekey : sv->s.rekey_records;
-	sv->result = nd_session_accept(&sv->s, lookup, NULL, sv->identity,
-				       sv->export_name);
+	nd_session_set_deadline(&sv->s, 10);
+	sv->result = nd_session_accept(&sv->s, &ops, &sv->names, &sv->kind);
 	if (sv->result == ND_ACCEPT_OK) {
 		for (int i = 0; i < sv->echo_records; i++) {
 			uint8_t type;
@@ -52,17 +80,26 @@ static void *server_thread(void *arg)
 	return NULL;
 }
 
-static int run_pair(struct server_side *sv, struct nd_session *cs,
-		    const char *identity, const char *export_name,
-		    const uint8_t *key, pthread_t *t)
+static int run_pair_named(struct server_side *sv, struct nd_session *cs,
+			  const char *identity, const char *export_name,
+			  const char *server_name, const uint8_t *key, pthread_t *t)
 {
+	struct nd_hello_names n = names_of(identity, export_name, server_name);
 	int sp[2];
 
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0);
 	sv->fd = sp[0];
 	pthread_create(t, NULL, server_thread, sv);
 	nd_session_init(cs, sp[1]);
-	return nd_session_connect(cs, identity, export_name, key);
+	nd_session_set_deadline(cs, 10);
+	return nd_session_connect(cs, &n, key);
+}
+
+static int run_pair(struct server_side *sv, struct nd_session *cs,
+		    const char *identity, const char *export_name,
+		    const uint8_t *key, pthread_t *t)
+{
+	return run_pair_named(sv, cs, identity, export_name, "store1", key, t);
 }
 
 static void test_good_key_and_rotation(void)
@@ -91,8 +128,9 @@ static void test_good_key_and_rotation(void)
 			}
 	}
 	pthread_join(t, NULL);
-	CHECK(sv.result == ND_ACCEPT_OK);
-	CHECK(!strcmp(sv.identity, "alice") && !strcmp(sv.export_name, "boot"));
+	CHECK(sv.result == ND_ACCEPT_OK && sv.kind == ND_KEY_IDENTITY);
+	CHECK(!strcmp(sv.names.identity, "alice") && !strcmp(sv.names.export_name, "boot"));
+	CHECK(!strcmp(sv.names.server_name, "store1"));
 	CHECK(cs.tx.epoch >= 14 && cs.rx.epoch >= 19);	/* 60/4, 60/3 */
 	close(cs.fd);
 	nd_session_free(&cs);
@@ -128,11 +166,75 @@ static void test_unknown_identity(void)
 	nd_session_free(&sv.s);
 }
 
+static void test_default_key_is_reported(void)
+{
+	struct server_side sv = { .echo_records = 1 };
+	static uint8_t buf[64 + ND_RECORD_OVERHEAD];
+	struct nd_session cs;
+	uint8_t type;
+	pthread_t t;
+
+	CHECK(run_pair(&sv, &cs, "dflt", "", wrong_key, &t) == 0);
+	/* a REPLY's first 16 bytes travel in the clear and are authenticated */
+	memset(nd_record_payload(buf), 0xab, 40);
+	CHECK(nd_session_send(&cs, ND_REC_REPLY, buf, 40) == 0);
+	CHECK(nd_session_recv(&cs, &type, buf, sizeof(buf)) == 40 && type == ND_REC_REPLY);
+	CHECK(nd_record_payload(buf)[0] == 0xab && nd_record_payload(buf)[39] == 0xab);
+	CHECK(nd_session_send(&cs, ND_REC_REPLY, buf, 15) != 0);	/* no room */
+	pthread_join(t, NULL);
+	CHECK(sv.result == ND_ACCEPT_OK && sv.kind == ND_KEY_DEFAULT);
+	close(cs.fd);
+	nd_session_free(&cs);
+	nd_session_free(&sv.s);
+}
+
+static void test_wrong_server_name(void)
+{
+	struct server_side sv = { 0 };
+	struct nd_session cs;
+	pthread_t t;
+
+	CHECK(run_pair_named(&sv, &cs, "alice", "", "store2", alice_key, &t) != 0);
+	CHECK(strstr(cs.error, "does not answer to the name 'store2'") != NULL);
+	pthread_join(t, NULL);
+	CHECK(sv.result == ND_ACCEPT_WRONG_SERVER);
+	close(cs.fd);
+	nd_session_free(&cs);
+	nd_session_free(&sv.s);
+	/* names compare without case */
+	CHECK(run_pair_named(&sv, &cs, "alice", "", "STORE1", alice_key, &t) == 0);
+	pthread_join(t, NULL);
+	CHECK(sv.result == ND_ACCEPT_OK);
+	close(cs.fd);
+	nd_session_free(&cs);
+	nd_session_free(&sv.s);
+}
+
+/* A peer that sends nothing meets the deadline, not a per-read timeout. */
+static void test_deadline(void)
+{
+	struct nd_hello_names n;
+	enum nd_key_kind kind;
+	struct nd_session s;
+	int sp[2];
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0);
+	CHECK(write(sp[1], "NDSK", 4) == 4);
+	nd_session_init(&s, sp[0]);
+	nd_session_set_deadline(&s, 1);
+	CHECK(nd_session_accept(&s, &ops, &n, &kind) == ND_ACCEPT_TIMEOUT);
+	CHECK(strstr(s.error, "timed out") != NULL);
+	close(sp[0]);
+	close(sp[1]);
+	nd_session_free(&s);
+}
+
 /* Feeds raw bytes to the server and returns what it answered. */
 static enum nd_accept_result raw_accept(const void *bytes, size_t len,
 					uint8_t *reply, ssize_t *reply_len)
 {
-	char id[ND_NAME_SIZE], ex[ND_NAME_SIZE];
+	struct nd_hello_names n;
+	enum nd_key_kind kind;
 	struct nd_session s;
 	enum nd_accept_result r;
 	int sp[2];
@@ -141,7 +243,7 @@ static enum nd_accept_result raw_accept(const void *bytes, size_t len,
 	CHECK(write(sp[1], bytes, len) == (ssize_t)len);
 	shutdown(sp[1], SHUT_WR);
 	nd_session_init(&s, sp[0]);
-	r = nd_session_accept(&s, lookup, NULL, id, ex);
+	r = nd_session_accept(&s, &ops, &n, &kind);
 	close(sp[0]);
 	*reply_len = read(sp[1], reply, 256);
 	close(sp[1]);
@@ -151,10 +253,14 @@ static enum nd_accept_result raw_accept(const void *bytes, size_t len,
 
 static void hello(struct nd_client_hello *ch, const char *id)
 {
+	uint8_t priv[ND_SHARE_SIZE];
+
 	memset(ch, 0, sizeof(*ch));
 	ch->magic = htonl(ND_MAGIC);
 	ch->version = htons(ND_VERSION);
 	memcpy(ch->identity, id, strlen(id));
+	memcpy(ch->server_name, "store1", 6);
+	CHECK(nd_x25519_keypair(priv, ch->share) == 0);
 }
 
 static void test_malformed_hellos(void)
@@ -166,34 +272,53 @@ static void test_malformed_hellos(void)
 
 	hello(&ch, "alice");
 	ch.magic = htonl(0x12345678);
-	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n == 0);
+	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n <= 0);
 
+	/* another version: told at once, after the first 8 bytes */
 	hello(&ch, "alice");
-	ch.version = htons(2);
-	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_VERSION);
+	ch.version = htons(1);
+	CHECK(raw_accept(&ch, 8, reply, &n) == ND_ACCEPT_VERSION);
 	sh = (struct nd_server_hello *)reply;
 	CHECK(n == sizeof(*sh) && ntohs(sh->status) == ND_HELLO_VERSION &&
 	      ntohs(sh->version) == ND_VERSION);
 
+	/* a server name this server does not answer to */
+	hello(&ch, "alice");
+	memcpy(ch.server_name, "other", 6);
+	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_WRONG_SERVER);
+	CHECK(n == sizeof(*sh) && ntohs(sh->status) == ND_HELLO_WRONG_SERVER);
+	hello(&ch, "alice");
+	memset(ch.server_name, 0, sizeof(ch.server_name));
+	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n <= 0);
+
+	/* low-order X25519 shares (RFC 7748 section 7): all-zero secrets */
+	hello(&ch, "alice");
+	memset(ch.share, 0, sizeof(ch.share));
+	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n <= 0);
+	hello(&ch, "alice");
+	memset(ch.share, 0, sizeof(ch.share));
+	ch.share[0] = 1;
+	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n <= 0);
+
 	hello(&ch, "../etc");
-	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n == 0);
+	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n <= 0);
 	hello(&ch, "ali ce");
-	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n == 0);
+	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n <= 0);
 	hello(&ch, "");
-	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n == 0);
+	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n <= 0);
 	hello(&ch, "alice");
 	ch.identity[40] = 'x';		/* bytes after the terminating NUL */
-	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n == 0);
+	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n <= 0);
 	hello(&ch, "alice");
 	memset(ch.export_name, 'a', sizeof(ch.export_name));	/* no NUL */
-	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n == 0);
+	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n <= 0);
 	hello(&ch, "alice");
 	ch.flags = htons(1);
-	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n == 0);
+	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n <= 0);
 
 	/* truncated hello, and a valid hello with no ClientFinished */
 	hello(&ch, "alice");
-	CHECK(raw_accept(&ch, 100, reply, &n) == ND_ACCEPT_IO && n == 0);
+	CHECK(raw_accept(&ch, 100, reply, &n) == ND_ACCEPT_IO && n <= 0);
 	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_IO &&
 	      n == sizeof(struct nd_server_hello));
 }
@@ -210,6 +335,10 @@ static void test_names(void)
 	CHECK(!nd_valid_identity("caf\xc3\xa9"));
 	CHECK(nd_valid_export_name(""));
 	CHECK(!nd_valid_export_name(".."));
+	CHECK(nd_valid_server_name("fd00::1"));
+	CHECK(nd_valid_server_name("store1.example.org"));
+	CHECK(!nd_valid_server_name(""));
+	CHECK(!nd_valid_server_name("[::1]"));
 }
 
 int main(void)
@@ -218,6 +347,9 @@ int main(void)
 	test_good_key_and_rotation();
 	test_wrong_key();
 	test_unknown_identity();
+	test_default_key_is_reported();
+	test_wrong_server_name();
+	test_deadline();
 	test_malformed_hellos();
 	return check_report("test_handshake");
 }
