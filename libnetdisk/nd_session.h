@@ -25,7 +25,8 @@ struct nd_session {
 	/*
 	 * Why the last call failed, for the log. The handshake and receives
 	 * write error, sends write send_error: a connection's receiver and its
-	 * senders are different threads.
+	 * senders are different threads. Read send_error under the lock that
+	 * serialises the sends.
 	 */
 	char error[160];
 	char send_error[160];

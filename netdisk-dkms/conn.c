@@ -6,6 +6,7 @@
 #define pr_fmt(fmt) "netdisk: " fmt
 
 #include <crypto/algapi.h>
+#include <crypto/curve25519.h>
 #include <linux/blk-mq.h>
 #include <linux/in.h>
 #include <linux/in6.h>
@@ -63,7 +64,7 @@ static int send_record(struct nd_conn *c, u8 type, u32 len)
 	memset(h, 0, sizeof(*h));
 	h->length = cpu_to_be32(len);
 	h->type = type;
-	ret = nd_aead_seal(&c->tx, &c->tx_buf, len);
+	ret = nd_aead_seal(&c->tx, &c->tx_buf, len, nd_record_clear_len(type));
 	if (ret)
 		return ret;
 	return sock_xfer(c->sock, c->tx_buf.data, RECORD_HDR + len + ND_TAG_SIZE, true);
@@ -102,7 +103,7 @@ static int recv_record(struct nd_conn *c, u8 *type)
 		len = be32_to_cpu(h->length);
 		if (len > ND_MAX_RECORD || h->reserved[0] || h->reserved[1] ||
 		    h->reserved[2] || h->type < ND_REC_INFO ||
-		    h->type > ND_REC_KEY_UPDATE) {
+		    h->type > ND_REC_KEY_UPDATE || len < nd_record_clear_len(h->type)) {
 			nd_conn_err(c, "malformed record header from server\n");
 			return -EPROTO;
 		}
@@ -114,7 +115,7 @@ static int recv_record(struct nd_conn *c, u8 *type)
 				len + ND_TAG_SIZE, false);
 		if (ret)
 			return ret;
-		if (nd_aead_open(&c->rx, &c->rx_buf, len)) {
+		if (nd_aead_open(&c->rx, &c->rx_buf, len, nd_record_clear_len(h->type))) {
 			nd_conn_err(c, "record failed authentication, dropping connection\n");
 			return -EBADMSG;
 		}
@@ -130,73 +131,133 @@ static int recv_record(struct nd_conn *c, u8 *type)
 	}
 }
 
+/* Bounds the next socket call by what is left of the handshake's deadline. */
+static int handshake_xfer(struct nd_conn *c, unsigned long deadline, void *buf,
+			  size_t len, bool send)
+{
+	long left = (long)(deadline - jiffies);
+
+	if (left <= 0)
+		return -ETIMEDOUT;
+	lock_sock(c->sock->sk);
+	c->sock->sk->sk_rcvtimeo = left;
+	c->sock->sk->sk_sndtimeo = left;
+	release_sock(c->sock->sk);
+	return sock_xfer(c->sock, buf, len, send);
+}
+
+/* Reads the ServerHello: the 8 bytes every version shares, then the rest. */
+static int read_server_hello(struct nd_conn *c, unsigned long deadline,
+			     struct nd_server_hello *sh)
+{
+	const struct nd_target *t = &c->dev->target;
+	struct nd_hello_prefix *pre = (struct nd_hello_prefix *)sh;
+	int ret = handshake_xfer(c, deadline, pre, sizeof(*pre), false);
+
+	if (ret) {
+		nd_conn_err(c, "no answer to the hello (%d)\n", ret);
+		return ret;
+	}
+	if (be32_to_cpu(sh->magic) != ND_MAGIC) {
+		nd_conn_err(c, "not a netdisk server\n");
+		return -EPROTO;
+	}
+	if (be16_to_cpu(sh->status) == ND_HELLO_VERSION ||
+	    be16_to_cpu(sh->version) != ND_VERSION) {
+		nd_conn_err(c, "server speaks protocol version %u, we speak %u\n",
+			    be16_to_cpu(sh->version), ND_VERSION);
+		return -EPROTONOSUPPORT;
+	}
+	if (be16_to_cpu(sh->status) == ND_HELLO_WRONG_SERVER) {
+		nd_conn_err(c, "the server does not answer to the name '%s': another server, or a relayed connection (if the name is right, add it to server-name in its netdiskd.conf)\n",
+			    t->server_name);
+		return -EHOSTUNREACH;
+	}
+	if (sh->status) {
+		nd_conn_err(c, "server refused the hello (status %u)\n",
+			    be16_to_cpu(sh->status));
+		return -EPROTO;
+	}
+	ret = handshake_xfer(c, deadline, (u8 *)sh + sizeof(*pre),
+			     sizeof(*sh) - sizeof(*pre), false);
+	if (ret)
+		nd_conn_err(c, "hello cut short (%d)\n", ret);
+	return ret;
+}
+
+/* docs/protocol.md, "Handshake messages" and "Key schedule". */
 static int handshake(struct nd_conn *c)
 {
 	const struct nd_target *t = &c->dev->target;
-	struct nd_client_hello ch = {
-		.magic = cpu_to_be32(ND_MAGIC),
-		.version = cpu_to_be16(ND_VERSION),
-	};
-	struct nd_server_hello sh;
-	struct nd_handshake_keys *k;
-	u8 mac[ND_HASH_SIZE], fin[ND_HASH_SIZE];
+	unsigned long deadline = jiffies + ND_HANDSHAKE_TIMEOUT_S * HZ;
+	struct {
+		struct nd_client_hello ch;
+		struct nd_server_hello sh;
+		struct nd_handshake_keys k;
+		u8 priv[CURVE25519_KEY_SIZE];
+		u8 dh[CURVE25519_KEY_SIZE];
+		u8 mac[ND_HASH_SIZE];
+		u8 fin[ND_HASH_SIZE];
+	} *hs;
 	int ret;
 
-	k = kzalloc(sizeof(*k), GFP_KERNEL);
-	if (!k)
+	hs = kzalloc(sizeof(*hs), GFP_KERNEL);
+	if (!hs)
 		return -ENOMEM;
-	memcpy(ch.identity, t->identity, strlen(t->identity));
-	memcpy(ch.export_name, t->export_name, strlen(t->export_name));
-	get_random_bytes(ch.nonce, sizeof(ch.nonce));
-	ret = sock_xfer(c->sock, &ch, sizeof(ch), true);
-	if (!ret)
-		ret = sock_xfer(c->sock, &sh, sizeof(sh), false);
-	if (ret) {
-		nd_conn_err(c, "no answer to the hello (%d)\n", ret);
+	hs->ch.magic = cpu_to_be32(ND_MAGIC);
+	hs->ch.version = cpu_to_be16(ND_VERSION);
+	memcpy(hs->ch.identity, t->identity, strlen(t->identity));
+	memcpy(hs->ch.export_name, t->export_name, strlen(t->export_name));
+	memcpy(hs->ch.server_name, t->server_name, strlen(t->server_name));
+	get_random_bytes(hs->ch.nonce, sizeof(hs->ch.nonce));
+	curve25519_generate_secret(hs->priv);
+	if (!curve25519_generate_public(hs->ch.share, hs->priv)) {
+		ret = -EINVAL;
 		goto out;
 	}
-	if (be32_to_cpu(sh.magic) != ND_MAGIC) {
-		nd_conn_err(c, "not a netdisk server\n");
+	ret = handshake_xfer(c, deadline, &hs->ch, sizeof(hs->ch), true);
+	if (ret) {
+		nd_conn_err(c, "cannot send the hello (%d)\n", ret);
+		goto out;
+	}
+	ret = read_server_hello(c, deadline, &hs->sh);
+	if (ret)
+		goto out;
+	if (!curve25519(hs->dh, hs->priv, hs->sh.share)) {
+		nd_conn_err(c, "server sent an invalid X25519 share\n");
 		ret = -EPROTO;
 		goto out;
 	}
-	if (sh.status || be16_to_cpu(sh.version) != ND_VERSION) {
-		nd_conn_err(c, "server speaks protocol version %u, we speak %u\n",
-			    be16_to_cpu(sh.version), ND_VERSION);
-		ret = -EPROTONOSUPPORT;
-		goto out;
-	}
-	ret = nd_derive_keys(&ch, &sh, t->key, k);
+	ret = nd_derive_keys(&hs->ch, &hs->sh, t->key, hs->dh, &hs->k);
 	if (!ret)
-		ret = nd_hmac_sha256(k->cfin, k->th, ND_HASH_SIZE, mac);
+		ret = nd_hmac_sha256(hs->k.cfin, hs->k.th, ND_HASH_SIZE, hs->mac);
 	if (!ret)
-		ret = sock_xfer(c->sock, mac, sizeof(mac), true);
+		ret = handshake_xfer(c, deadline, hs->mac, sizeof(hs->mac), true);
 	if (ret)
 		goto out;
-	ret = sock_xfer(c->sock, fin, sizeof(fin), false);
+	ret = handshake_xfer(c, deadline, hs->fin, sizeof(hs->fin), false);
 	if (ret) {
 		nd_conn_err(c, "server rejected the key for identity '%s' (wrong key or unknown identity)\n",
 			    t->identity);
 		ret = -EKEYREJECTED;
 		goto out;
 	}
-	ret = nd_hmac_sha256(k->sfin, k->th, ND_HASH_SIZE, mac);
+	ret = nd_hmac_sha256(hs->k.sfin, hs->k.th, ND_HASH_SIZE, hs->mac);
 	if (ret)
 		goto out;
-	if (crypto_memneq(mac, fin, ND_HASH_SIZE)) {
+	if (crypto_memneq(hs->mac, hs->fin, ND_HASH_SIZE)) {
 		nd_conn_err(c, "server failed key confirmation (it holds a different key)\n");
 		ret = -EKEYREJECTED;
 		goto out;
 	}
-	ret = nd_aead_init(&c->tx, k->c2s);
+	ret = nd_aead_init(&c->tx, hs->k.c2s);
 	if (!ret) {
-		ret = nd_aead_init(&c->rx, k->s2c);
+		ret = nd_aead_init(&c->rx, hs->k.s2c);
 		if (ret)
 			nd_aead_free(&c->tx);
 	}
 out:
-	memzero_explicit(k, sizeof(*k));
-	kfree(k);
+	kfree_sensitive(hs);
 	return ret;
 }
 

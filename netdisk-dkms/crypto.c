@@ -108,14 +108,16 @@ static int hkdf_expand(const u8 prk[ND_HASH_SIZE], const char *label,
 
 int nd_derive_keys(const struct nd_client_hello *ch,
 		   const struct nd_server_hello *sh, const u8 psk[ND_KEY_SIZE],
-		   struct nd_handshake_keys *k)
+		   const u8 dh[ND_SHARE_SIZE], struct nd_handshake_keys *k)
 {
 	static const char *const labels[] = {
-		"netdisk1 c2s", "netdisk1 s2c", "netdisk1 cfin", "netdisk1 sfin",
+		"netdisk2 c2s", "netdisk2 s2c", "netdisk2 cfin", "netdisk2 sfin",
 	};
 	u8 *outs[] = { k->c2s, k->s2c, k->cfin, k->sfin };
 	u8 transcript[sizeof(*ch) + sizeof(*sh)];
 	u8 salt[2 * ND_NONCE_SIZE], prk[ND_HASH_SIZE];
+	u8 ikm[ND_KEY_SIZE + ND_SHARE_SIZE];
+	struct crypto_shash *tfm;
 	int i, ret;
 
 	/* one-shot sha256(): its streaming API changed types in 6.16 */
@@ -123,20 +125,18 @@ int nd_derive_keys(const struct nd_client_hello *ch,
 	memcpy(transcript + sizeof(*ch), sh, sizeof(*sh));
 	sha256(transcript, sizeof(transcript), k->th);
 
-	/* HKDF-Extract: PRK = HMAC(salt, PSK) */
+	/* HKDF-Extract: PRK = HMAC(salt, PSK || DH) */
 	memcpy(salt, ch->nonce, ND_NONCE_SIZE);
 	memcpy(salt + ND_NONCE_SIZE, sh->nonce, ND_NONCE_SIZE);
-	{
-		struct crypto_shash *tfm;
-
-		ret = hmac_begin(&tfm, salt, sizeof(salt));
-		if (ret)
-			return ret;
-		ret = crypto_shash_tfm_digest(tfm, psk, ND_KEY_SIZE, prk);
-		crypto_free_shash(tfm);
-		if (ret)
-			goto out;
-	}
+	memcpy(ikm, psk, ND_KEY_SIZE);
+	memcpy(ikm + ND_KEY_SIZE, dh, ND_SHARE_SIZE);
+	ret = hmac_begin(&tfm, salt, sizeof(salt));
+	if (ret)
+		goto out;
+	ret = crypto_shash_tfm_digest(tfm, ikm, sizeof(ikm), prk);
+	crypto_free_shash(tfm);
+	if (ret)
+		goto out;
 	for (i = 0; i < ARRAY_SIZE(labels); i++) {
 		ret = hkdf_expand(prk, labels[i], k->th, ND_HASH_SIZE, outs[i],
 				  ND_HASH_SIZE);
@@ -144,6 +144,7 @@ int nd_derive_keys(const struct nd_client_hello *ch,
 			break;
 	}
 out:
+	memzero_explicit(ikm, sizeof(ikm));
 	memzero_explicit(prk, sizeof(prk));
 	return ret;
 }
@@ -153,9 +154,9 @@ static int aead_key_epoch(struct nd_aead *a)
 	u8 key[ND_KEY_SIZE];
 	int ret;
 
-	ret = hkdf_expand(a->secret, "netdisk1 key", NULL, 0, key, sizeof(key));
+	ret = hkdf_expand(a->secret, "netdisk2 key", NULL, 0, key, sizeof(key));
 	if (!ret)
-		ret = hkdf_expand(a->secret, "netdisk1 iv", NULL, 0, a->iv,
+		ret = hkdf_expand(a->secret, "netdisk2 iv", NULL, 0, a->iv,
 				  sizeof(a->iv));
 	if (!ret)
 		ret = crypto_aead_setkey(a->tfm, key, sizeof(key));
@@ -199,7 +200,7 @@ int nd_aead_next_epoch(struct nd_aead *a)
 	u8 next[ND_HASH_SIZE];
 	int ret;
 
-	ret = hkdf_expand(a->secret, "netdisk1 upd", NULL, 0, next, sizeof(next));
+	ret = hkdf_expand(a->secret, "netdisk2 upd", NULL, 0, next, sizeof(next));
 	if (ret)
 		return ret;
 	memcpy(a->secret, next, sizeof(next));
@@ -216,7 +217,9 @@ void nd_aead_free(struct nd_aead *a)
 	memzero_explicit(a, sizeof(*a));
 }
 
-static int aead_run(struct nd_aead *a, struct nd_buf *b, u32 len, bool enc)
+/* len counts the clear part; the associated data is header + clear part */
+static int aead_run(struct nd_aead *a, struct nd_buf *b, u32 len, u32 clear,
+		    bool enc)
 {
 	DECLARE_CRYPTO_WAIT(wait);
 	u8 nonce[ND_IV_SIZE];
@@ -228,26 +231,26 @@ static int aead_run(struct nd_aead *a, struct nd_buf *b, u32 len, bool enc)
 		nonce[4 + i] ^= ((u8 *)&seq)[i];
 	aead_request_set_callback(a->req, CRYPTO_TFM_REQ_MAY_BACKLOG |
 				  CRYPTO_TFM_REQ_MAY_SLEEP, crypto_req_done, &wait);
-	aead_request_set_ad(a->req, sizeof(struct nd_record_header));
+	aead_request_set_ad(a->req, sizeof(struct nd_record_header) + clear);
 	aead_request_set_crypt(a->req, b->sgt.sgl, b->sgt.sgl,
-			       enc ? len : len + ND_TAG_SIZE, nonce);
+			       enc ? len - clear : len - clear + ND_TAG_SIZE, nonce);
 	ret = crypto_wait_req(enc ? crypto_aead_encrypt(a->req) :
 			      crypto_aead_decrypt(a->req), &wait);
 	if (ret)
 		return ret;
 	a->seq++;
-	a->bytes += len;
+	a->bytes += len - clear;
 	return 0;
 }
 
-int nd_aead_seal(struct nd_aead *a, struct nd_buf *b, u32 len)
+int nd_aead_seal(struct nd_aead *a, struct nd_buf *b, u32 len, u32 clear)
 {
-	return aead_run(a, b, len, true);
+	return aead_run(a, b, len, clear, true);
 }
 
-int nd_aead_open(struct nd_aead *a, struct nd_buf *b, u32 len)
+int nd_aead_open(struct nd_aead *a, struct nd_buf *b, u32 len, u32 clear)
 {
-	int ret = aead_run(a, b, len, false);
+	int ret = aead_run(a, b, len, clear, false);
 
 	if (ret)
 		memset(b->data + sizeof(struct nd_record_header), 0, len);

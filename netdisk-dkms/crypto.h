@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Protocol v1 cryptography on the kernel crypto API: the HKDF-SHA256 key
+ * Protocol v2 cryptography on the kernel crypto API: the HKDF-SHA256 key
  * schedule and the AES-256-GCM record stream of one direction.
  */
 #ifndef _NETDISK_CRYPTO_H
@@ -38,10 +38,15 @@ struct nd_aead {
 int __must_check nd_aead_init(struct nd_aead *a, const u8 secret[ND_HASH_SIZE]);
 int __must_check nd_aead_next_epoch(struct nd_aead *a);
 void nd_aead_free(struct nd_aead *a);
-/* Seals the len-byte payload of b in place, tag appended. */
-int __must_check nd_aead_seal(struct nd_aead *a, struct nd_buf *b, u32 len);
+/*
+ * Seals the len-byte payload of b in place, tag appended; its first clear
+ * bytes stay in the clear, authenticated with the header.
+ */
+int __must_check nd_aead_seal(struct nd_aead *a, struct nd_buf *b, u32 len,
+			      u32 clear);
 /* Opens it in place; on failure the payload is wiped. */
-int __must_check nd_aead_open(struct nd_aead *a, struct nd_buf *b, u32 len);
+int __must_check nd_aead_open(struct nd_aead *a, struct nd_buf *b, u32 len,
+			      u32 clear);
 
 struct nd_handshake_keys {
 	u8 th[ND_HASH_SIZE];
@@ -54,6 +59,7 @@ struct nd_handshake_keys {
 int __must_check nd_derive_keys(const struct nd_client_hello *ch,
 				const struct nd_server_hello *sh,
 				const u8 psk[ND_KEY_SIZE],
+				const u8 dh[ND_SHARE_SIZE],
 				struct nd_handshake_keys *k);
 int __must_check nd_hmac_sha256(const u8 key[ND_HASH_SIZE], const void *data,
 				unsigned int len, u8 out[ND_HASH_SIZE]);

@@ -35,6 +35,10 @@ static char *identity;
 module_param(identity, charp, 0444);
 MODULE_PARM_DESC(identity, "Identity presented to the server. Default: the host name");
 
+static char *server;
+module_param(server, charp, 0444);
+MODULE_PARM_DESC(server, "Name the server must answer to (docs/protocol.md). Default: the address");
+
 static u8 key[ND_KEY_SIZE];
 static bool key_set;
 
@@ -110,11 +114,15 @@ static int parse_address(struct nd_target *t, const char *addr)
 	if (in4_pton(addr, -1, (u8 *)&in4->sin_addr, -1, NULL)) {
 		in4->sin_family = AF_INET;
 		in4->sin_port = htons(t->port);
+		if (!t->server_name[0])
+			snprintf(t->server_name, ND_NAME_SIZE, "%pI4", &in4->sin_addr);
 		return 0;
 	}
 	if (in6_pton(addr, -1, (u8 *)&in6->sin6_addr, -1, NULL)) {
 		in6->sin6_family = AF_INET6;
 		in6->sin6_port = htons(t->port);
+		if (!t->server_name[0])
+			snprintf(t->server_name, ND_NAME_SIZE, "%pI6c", &in6->sin6_addr);
 		return 0;
 	}
 	pr_err("'%s' is not an IPv4 or IPv6 address\n", addr);
@@ -157,6 +165,10 @@ static int target_finish(struct nd_target *t, const char *addr)
 	}
 	if (!t->port)
 		return -EINVAL;
+	if (t->server_name[0] && !valid_name(t->server_name, false)) {
+		pr_err("invalid server name '%s'\n", t->server_name);
+		return -EINVAL;
+	}
 	return parse_address(t, addr);
 }
 
@@ -175,7 +187,7 @@ static int attach(struct nd_target *t)
 	return 0;
 }
 
-/* "address=A [port=P] [export=E] [identity=I] [connections=N] [cache_mb=N] key=HEX" */
+/* "address=A [port=P] [export=E] [identity=I] [server=S] [connections=N] [cache_mb=N] key=HEX" */
 static ssize_t attach_store(struct kobject *kobj, struct kobj_attribute *attr,
 			    const char *buf, size_t count)
 {
@@ -214,6 +226,9 @@ static ssize_t attach_store(struct kobject *kobj, struct kobj_attribute *attr,
 		} else if (!strcmp(tok, "identity")) {
 			if (strscpy(t->identity, val, ND_NAME_SIZE) < 0)
 				goto bad;
+		} else if (!strcmp(tok, "server")) {
+			if (strscpy(t->server_name, val, ND_NAME_SIZE) < 0)
+				goto bad;
 		} else if (!strcmp(tok, "connections")) {
 			if (kstrtouint(val, 10, &t->connections))
 				goto bad;
@@ -236,7 +251,7 @@ static ssize_t attach_store(struct kobject *kobj, struct kobj_attribute *attr,
 		ret = attach(t);
 	goto out;
 bad:
-	pr_err("attach: expected address=ADDR key=HEX [port=N] [export=NAME] [identity=NAME] [connections=N] [cache_mb=N]\n");
+	pr_err("attach: expected address=ADDR key=HEX [port=N] [export=NAME] [identity=NAME] [server=NAME] [connections=N] [cache_mb=N]\n");
 out:
 	if (args)
 		memzero_explicit(args, count);
@@ -314,6 +329,7 @@ static int __init nd_init(void)
 		memcpy(t.key, key, sizeof(key));
 		strscpy(t.export_name, export ? export : "", ND_NAME_SIZE);
 		strscpy(t.identity, identity ? identity : "", ND_NAME_SIZE);
+		strscpy(t.server_name, server ? server : "", ND_NAME_SIZE);
 		ret = target_finish(&t, address);
 		if (!ret)
 			ret = attach(&t);

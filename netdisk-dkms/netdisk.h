@@ -28,6 +28,7 @@ struct nd_target {
 	u16 port;
 	char export_name[ND_NAME_SIZE];
 	char identity[ND_NAME_SIZE];
+	char server_name[ND_NAME_SIZE];	/* the name the server must answer to */
 	u8 key[ND_KEY_SIZE];
 	unsigned int connections;
 	unsigned int cache_mb;

@@ -249,6 +249,7 @@ static void *worker_main(void *arg)
 
 	while ((j = job_dequeue(c))) {
 		struct nd_reply *rp = (struct nd_reply *)nd_record_payload(j->buf);
+		char why[sizeof(c->s.send_error)];
 		uint32_t data_len, st;
 		int rc;
 
@@ -264,10 +265,11 @@ static void *worker_main(void *arg)
 				j->rq.length, nd_status_name(st));
 		pthread_mutex_lock(&c->send_lock);
 		rc = nd_session_send(&c->s, ND_REC_REPLY, j->buf, sizeof(*rp) + data_len);
+		if (rc)
+			memcpy(why, c->s.send_error, sizeof(why));
 		pthread_mutex_unlock(&c->send_lock);
 		if (rc) {
-			log_msg(LOG_WARNING, &c->peer, "dropping connection: %s",
-				c->s.send_error);
+			log_msg(LOG_WARNING, &c->peer, "dropping connection: %s", why);
 			shutdown(c->fd, SHUT_RDWR);
 		}
 		pthread_mutex_lock(&c->lock);

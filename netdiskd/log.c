@@ -15,11 +15,15 @@
 
 static bool to_journal;
 static int debug;
-static char last_error[512];
+static pthread_mutex_t last_error_lock = PTHREAD_MUTEX_INITIALIZER;
+static char last_error[512];	/* under last_error_lock */
 
-const char *log_last_error(void)
+const char *log_last_error(char *buf, size_t len)
 {
-	return last_error;
+	pthread_mutex_lock(&last_error_lock);
+	snprintf(buf, len, "%s", last_error);
+	pthread_mutex_unlock(&last_error_lock);
+	return buf;
 }
 
 /* systemd sets JOURNAL_STREAM to the device:inode of the journal stream. */
@@ -109,8 +113,11 @@ static void log_text(int priority, const struct log_peer *peer, const char *msg)
 
 	if (!peer)
 		peer = &none;
-	if (priority <= LOG_ERR && !peer->address)
+	if (priority <= LOG_ERR && !peer->address) {
+		pthread_mutex_lock(&last_error_lock);
 		snprintf(last_error, sizeof(last_error), "%s", msg);
+		pthread_mutex_unlock(&last_error_lock);
+	}
 	if (to_journal) {
 		char fields[4][160];
 		struct iovec iov[6];

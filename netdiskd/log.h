@@ -7,6 +7,7 @@
 #define NETDISKD_LOG_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -19,8 +20,8 @@ struct log_peer {
 
 void log_init(void);
 void log_set_debug(int on);
-/* The last error logged, for sd_notify's STATUS= when startup fails. */
-const char *log_last_error(void);
+/* A copy of the last error logged, for sd_notify's STATUS= when startup fails. */
+const char *log_last_error(char *buf, size_t len);
 void log_msg(int priority, const struct log_peer *peer, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -453,6 +453,7 @@ int main(int argc, char **argv)
 	struct options o = { 0 };
 	struct server srv = { 0 };
 	int lfds[MAX_LISTEN_FDS];
+	char last[512];
 	size_t nl = 0;
 	sigset_t mask;
 	int sfd, ret = 1;
@@ -501,9 +502,9 @@ out:
 		export_close(&srv.exports[i]);
 	if (!ret)
 		log_info("stopped");
-	else if (*log_last_error())
+	else if (*log_last_error(last, sizeof(last)))
 		/* shown by systemctl status even when the log line is late */
-		sd_notifyf(0, "STATUS=Failed: %s", log_last_error());
+		sd_notifyf(0, "STATUS=Failed: %s", last);
 	free(srv.exports);
 	nd_keyring_free(&srv.keys);
 	config_free(&srv.cfg);

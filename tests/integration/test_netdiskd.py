@@ -150,10 +150,15 @@ class Harness(unittest.TestCase):
         self.servers = []
 
     def tearDown(self):
+        reports = []
         for s in self.servers:
             if s.proc.poll() is None:
                 s.stop(signal.SIGKILL)
+            text = s.text()
+            if "Sanitizer" in text:
+                reports.append(text[text.index("Sanitizer") - 20:][:3000])
         shutil.rmtree(self.tmp, ignore_errors=True)
+        self.assertEqual(reports, [], "a sanitizer reported in netdiskd")
 
     # helpers -----------------------------------------------------------
     def keygen(self):
@@ -427,6 +432,22 @@ class NetdiskdTest(Harness):
             self.assertEqual(p.wait(120), 0, p.stderr.read())
         for i in range(3):
             self.assertEqual(sha(os.path.join(self.tmp, "e%d.img" % i)), sha(srcs[i]))
+
+    def test_client_killed_with_replies_in_flight(self):
+        """The receiver and the senders of one connection fail at once."""
+        disk = self.image("disk.img", 64 * MiB, MiB)
+        srv = self.server("--file", disk, "--key-file", self.key)
+        for _ in range(3):
+            p = subprocess.Popen([os.path.join(BUILD, "netdiskctl"), "copy", "--key-file",
+                                  self.key, "--identity", "tester", self.uri(srv.port),
+                                  os.path.join(self.tmp, "out.img")],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.4)
+            p.kill()
+            p.wait()
+        srv.wait_log("dropping connection")
+        self.assertEqual(self.req(srv.port, "read:0:4096").stdout, "ok\n")
+        self.assertEqual(srv.stop(), 0)
 
     def test_sigterm_answers_accepted_requests(self):
         disk = self.image("disk.img", 256 * MiB)

@@ -21,10 +21,17 @@ setup_exports() {
 	[ -f /srv/key ] && return 0
 	/usr/sbin/netdiskctl keygen > /srv/key
 	chmod 600 /srv/key
+	# two identities with keys of their own, beside the default key
+	for id in lab-a lab-b; do
+		/usr/sbin/netdiskctl keygen > /srv/$id.key
+		chmod 600 /srv/$id.key
+	done
+	{ cat /srv/key; echo "lab-a $(cat /srv/lab-a.key)"; echo "lab-b $(cat /srv/lab-b.key)"; } > /srv/keys
+	chmod 600 /srv/keys
 	$DD if=/dev/zero of=/srv/disk.img bs=1M count=0 seek=512 2>/dev/null
 	$DD if=/dev/urandom of=/srv/ro.img bs=1M count=16 2>/dev/null
 	cat > /srv/netdiskd.conf <<CONF
-key-file = /srv/key
+key-file = /srv/keys
 [export default]
 path = /srv/disk.img
 [export ro]

@@ -12,8 +12,10 @@ copy-on-write = /srv/overlays
 CONF
 start_server
 check insmod /test/netdisk.ko
-check attach export=golden identity=lab-a
-check attach export=golden identity=lab-b
+# the default key does not prove an identity: no overlay for it
+attach export=golden identity=lab-a 2>/dev/null && die "the default key got an overlay"
+check attach export=golden identity=lab-a key="$(cat /srv/lab-a.key)"
+check attach export=golden identity=lab-b key="$(cat /srv/lab-b.key)"
 wait_dev netdisk0
 wait_dev netdisk1
 mkdir -p /mnt/a /mnt/b
@@ -30,8 +32,8 @@ check detach netdisk1
 [ "$(sha_of /srv/golden.img 0 128)" = "$base" ] || die "the base image changed"
 [ -s /srv/overlays/lab-a.map ] && [ -s /srv/overlays/lab-b.map ] || die "no overlays"
 # re-attach in the other order: each identity finds its own filesystem
-check attach export=golden identity=lab-b
-check attach export=golden identity=lab-a
+check attach export=golden identity=lab-b key="$(cat /srv/lab-b.key)"
+check attach export=golden identity=lab-a key="$(cat /srv/lab-a.key)"
 wait_dev netdisk1
 check /usr/bin/e2fsck -fn /dev/netdisk0
 check /usr/bin/e2fsck -fn /dev/netdisk1
