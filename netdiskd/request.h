@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later OR MIT */
-/* Decoding and executing the requests of protocol v1 against an export. */
+/* Decoding and executing the requests of protocol v2 against an export. */
 #ifndef NETDISKD_REQUEST_H
 #define NETDISKD_REQUEST_H
 
