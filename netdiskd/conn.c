@@ -22,8 +22,8 @@ enum {
 	CONN_JOBS = 8,		/* requests decrypted ahead of the workers */
 	CONN_WORKERS = 2,
 	CONN_SEND_TIMEOUT_S = 60,
-	MAX_HANDSHAKES = 64,	/* docs/protocol.md, "Unauthenticated connections" */
-	MAX_HANDSHAKES_PER_ADDRESS = 8,
+	MAX_HANDSHAKES = 256,	/* docs/protocol.md, "Unauthenticated connections" */
+	MAX_HANDSHAKES_PER_ADDRESS = 64,
 };
 
 #define JOB_BUF_SIZE (ND_MAX_RECORD + ND_RECORD_OVERHEAD)

@@ -287,11 +287,14 @@ class HandshakeTest(base.Harness):
         disk = self.image("disk.img", MiB)
         srv = self.server("--file", disk, "--key-file", self.key, "--max-connections", "2")
         stop = threading.Event()
-        socks = [self.trickler(srv.port, stop) for _ in range(2)]
-        # and a crowd from many addresses, more than the handshake limit
-        socks += [self.trickler(srv.port, stop, source="127.0.1.%d" % (i + 1))
-                  for i in range(80)]
-        time.sleep(0.5)
+        socks = [self.trickler(srv.port, stop, period=1) for _ in range(2)]
+        # more than the per-address limit (64) from one address, and more
+        # than the overall limit (256) from many
+        socks += [self.trickler(srv.port, stop, source="127.0.1.1", period=1)
+                  for _ in range(70)]
+        socks += [self.trickler(srv.port, stop, source="127.0.2.%d" % (i % 250 + 1),
+                                period=1) for i in range(260)]
+        time.sleep(1)
         t0 = time.time()
         self.assertEqual(self.req(srv.port, "read:0:512").stdout, "ok\n")
         self.assertLess(time.time() - t0, 5)

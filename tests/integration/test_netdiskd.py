@@ -437,12 +437,18 @@ class NetdiskdTest(Harness):
         """The receiver and the senders of one connection fail at once."""
         disk = self.image("disk.img", 64 * MiB, MiB)
         srv = self.server("--file", disk, "--key-file", self.key)
+        out = os.path.join(self.tmp, "out.img")
         for _ in range(3):
+            if os.path.exists(out):
+                os.unlink(out)
             p = subprocess.Popen([os.path.join(BUILD, "netdiskctl"), "copy", "--key-file",
-                                  self.key, "--identity", "tester", self.uri(srv.port),
-                                  os.path.join(self.tmp, "out.img")],
+                                  self.key, "--identity", "tester", self.uri(srv.port), out],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(0.4)
+            deadline = time.time() + 30
+            want = srv.text().count("connected to export") + 4
+            while time.time() < deadline and p.poll() is None and srv.text().count(
+                    "connected to export") < want:
+                time.sleep(0.01)
             p.kill()
             p.wait()
         srv.wait_log("dropping connection")
