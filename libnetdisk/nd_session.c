@@ -59,43 +59,6 @@ void nd_set_socket_timeout(int fd, int opt, unsigned int seconds)
 	setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
 }
 
-int nd_read_full(int fd, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = ECONNRESET;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-int nd_write_full(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 void nd_session_set_deadline(struct nd_session *s, unsigned int seconds)
 {
 	memset(&s->deadline, 0, sizeof(s->deadline));
@@ -106,17 +69,17 @@ void nd_session_set_deadline(struct nd_session *s, unsigned int seconds)
 }
 
 /* Waits until fd is ready or the deadline passes (ETIMEDOUT). */
-static int wait_ready(const struct nd_session *s, short events)
+static int wait_ready(int fd, const struct timespec *deadline, short events)
 {
 	for (;;) {
-		struct pollfd p = { .fd = s->fd, .events = events };
+		struct pollfd p = { .fd = fd, .events = events };
 		struct timespec now;
 		long long left_ms;
 		int r;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		left_ms = (long long)(s->deadline.tv_sec - now.tv_sec) * 1000 +
-			  (s->deadline.tv_nsec - now.tv_nsec) / 1000000;
+		left_ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+			  (deadline->tv_nsec - now.tv_nsec) / 1000000;
 		if (left_ms <= 0) {
 			errno = ETIMEDOUT;
 			return -1;
@@ -129,26 +92,24 @@ static int wait_ready(const struct nd_session *s, short events)
 	}
 }
 
-static bool has_deadline(const struct nd_session *s)
+/*
+ * Sends or receives exactly len bytes, through short transfers and EINTR.
+ * With a deadline, waits for the socket no longer than that; without one,
+ * blocks as the socket's own timeouts allow.
+ */
+static int io_full(int fd, const struct timespec *deadline, void *buf, size_t len,
+		   bool out)
 {
-	return s->deadline.tv_sec || s->deadline.tv_nsec;
-}
-
-/* nd_read_full / nd_write_full, bounded by the session's deadline if any. */
-static int session_io(struct nd_session *s, void *buf, size_t len, bool out)
-{
+	int flags = deadline ? MSG_DONTWAIT : 0;
 	uint8_t *p = buf;
 
-	if (!has_deadline(s))
-		return out ? nd_write_full(s->fd, buf, len) : nd_read_full(s->fd, buf, len);
 	while (len) {
 		ssize_t n;
 
-		if (wait_ready(s, out ? POLLOUT : POLLIN))
+		if (deadline && wait_ready(fd, deadline, out ? POLLOUT : POLLIN))
 			return -1;
-		n = out ? send(s->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT) :
-			  recv(s->fd, p, len, MSG_DONTWAIT);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		n = out ? send(fd, p, len, MSG_NOSIGNAL | flags) : recv(fd, p, len, flags);
+		if (n < 0 && (errno == EINTR || (deadline && errno == EAGAIN)))
 			continue;
 		if (n <= 0) {
 			if (n == 0)
@@ -159,6 +120,23 @@ static int session_io(struct nd_session *s, void *buf, size_t len, bool out)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int nd_read_full(int fd, void *buf, size_t len)
+{
+	return io_full(fd, NULL, buf, len, false);
+}
+
+int nd_write_full(int fd, const void *buf, size_t len)
+{
+	return io_full(fd, NULL, (void *)buf, len, true);
+}
+
+static int session_io(struct nd_session *s, void *buf, size_t len, bool out)
+{
+	bool bounded = s->deadline.tv_sec || s->deadline.tv_nsec;
+
+	return io_full(s->fd, bounded ? &s->deadline : NULL, buf, len, out);
 }
 
 static int session_read(struct nd_session *s, void *buf, size_t len)
