@@ -22,7 +22,7 @@
 #include "nd_client.h"
 #include "nd_fileio.h"
 #include "nd_keys.h"
-#include "nd_overlay.h"
+#include "overlay.h"
 
 #define DEFAULT_CLIENT_KEY_FILE "/etc/netdisk/netdisk.key"
 #define SYSFS_CONTROL "/sys/kernel/netdisk"
@@ -61,8 +61,8 @@ static void usage(FILE *out)
 "       netdiskctl detach netdiskN|/dev/netdisk/NAME\n"
 "       netdiskctl list\n"
 "       netdiskctl overlay list DIR\n"
-"       netdiskctl overlay reset DIR IDENTITY\n"
-"       netdiskctl overlay merge DIR IDENTITY BASE NEW-IMAGE\n"
+"       netdiskctl overlay reset DIR EXPORT IDENTITY\n"
+"       netdiskctl overlay merge DIR EXPORT IDENTITY BASE NEW-IMAGE\n"
 "\n"
 "copy transfers a whole image; one of SRC and DST is a local file or block\n"
 "device, the other a netdisk:// URI.\n"
@@ -570,97 +570,102 @@ static int cmd_list(void)
 	return 0;
 }
 
-static int overlay_lock(const char *dir, const char *identity, int how)
+static void check_names(const char *export_name, const char *identity)
 {
-	char path[4096];
-	int fd;
-
-	if (!nd_valid_identity(identity))
+	if (!*export_name || !nd_valid_export_name(export_name))
+		die("invalid export name '%s'", export_name);
+	if (identity && !nd_valid_identity(identity))
 		die("invalid identity '%s'", identity);
-	snprintf(path, sizeof(path), "%s/%s.map", dir, identity);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		die("%s: %s", path, strerror(errno));
-	if (flock(fd, how | LOCK_NB))
-		die("the overlay of '%s' is in use: disconnect that client first", identity);
-	return fd;
 }
 
+/* DIR/EXPORT/IDENTITY.map for every export under DIR */
 static int cmd_overlay_list(const char *dir)
 {
-	struct dirent **names;
-	int n = scandir(dir, &names, NULL, alphasort);
+	struct dirent **exports;
+	int ne = scandir(dir, &exports, NULL, alphasort);
 
-	if (n < 0)
+	if (ne < 0)
 		die("%s: %s", dir, strerror(errno));
-	printf("%-32s %14s %s\n", "IDENTITY", "BYTES", "STATE");
-	for (int i = 0; i < n; i++) {
-		char *name = names[i]->d_name, path[4096];
-		size_t len = strlen(name);
-		uint64_t blocks = 0;
-		uint8_t buf[65536];
-		ssize_t got;
-		int fd;
+	printf("%-24s %-32s %14s %s\n", "EXPORT", "IDENTITY", "BYTES", "STATE");
+	for (int i = 0; i < ne; i++) {
+		char sub[4096];
+		struct dirent **names;
+		int n;
 
-		if (len > 4 && !strcmp(name + len - 4, ".map")) {
-			snprintf(path, sizeof(path), "%s/%s", dir, name);
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd >= 0) {
-				while ((got = read(fd, buf, sizeof(buf))) > 0)
-					for (ssize_t j = 0; j < got; j++)
-						blocks += (uint64_t)__builtin_popcount(buf[j]);
+		snprintf(sub, sizeof(sub), "%s/%s", dir, exports[i]->d_name);
+		n = exports[i]->d_name[0] == '.' ? -1 : scandir(sub, &names, NULL, alphasort);
+		for (int j = 0; j < n; j++) {
+			char *name = names[j]->d_name, path[8192], exp[ND_NAME_SIZE];
+			size_t len = strlen(name);
+			uint64_t blocks;
+			bool busy;
+			int ret;
+
+			if (len > 4 && !strcmp(name + len - 4, ".map")) {
+				snprintf(path, sizeof(path), "%s/%s", sub, name);
+				ret = overlay_inspect(path, exp, &blocks, &busy);
 				name[len - 4] = '\0';
-				printf("%-32s %14llu %s\n", name,
-				       (unsigned long long)blocks * ND_OVERLAY_BLOCK,
-				       flock(fd, LOCK_EX | LOCK_NB) ? "in use" : "idle");
-				close(fd);
+				if (ret)
+					printf("%-24s %-32s %14s %s\n", exports[i]->d_name, name,
+					       "?", strerror(-ret));
+				else
+					printf("%-24s %-32s %14llu %s\n", exp, name,
+					       (unsigned long long)blocks * OVERLAY_BLOCK,
+					       busy ? "in use" : "idle");
 			}
+			free(names[j]);
 		}
-		free(names[i]);
+		if (n >= 0)
+			free(names);
+		free(exports[i]);
 	}
-	free(names);
+	free(exports);
 	return 0;
 }
 
-static int cmd_overlay_reset(const char *dir, const char *identity)
+static int cmd_overlay_reset(const char *dir, const char *export_name,
+			     const char *identity)
 {
-	int fd = overlay_lock(dir, identity, LOCK_EX);
-	char path[4096];
+	int ret;
 
-	snprintf(path, sizeof(path), "%s/%s.img", dir, identity);
-	if (unlink(path) && errno != ENOENT)
-		die("%s: %s", path, strerror(errno));
-	snprintf(path, sizeof(path), "%s/%s.map", dir, identity);
-	if (unlink(path))
-		die("%s: %s", path, strerror(errno));
-	close(fd);
+	check_names(export_name, identity);
+	ret = overlay_reset(dir, export_name, identity);
+	if (ret == -ENOENT)
+		die("export '%s' has no overlay for '%s' in %s", export_name, identity, dir);
+	if (ret == -EBUSY)
+		die("the overlay of '%s' on '%s' is in use: disconnect that client first",
+		    identity, export_name);
+	if (ret)
+		die("resetting the overlay of '%s' on '%s': %s", identity, export_name,
+		    strerror(-ret));
 	return 0;
 }
 
-static int cmd_overlay_merge(const char *dir, const char *identity, const char *base,
-			     const char *out)
+static int cmd_overlay_merge(const char *dir, const char *export_name,
+			     const char *identity, const char *base, const char *out)
 {
 	static uint8_t buf[1 << 20];
-	struct nd_overlay ov;
+	struct overlay ov;
 	char err[512];
 	uint64_t size;
 	int bfd, ofd, ret;
 
-	if (!nd_valid_identity(identity))
-		die("invalid identity '%s'", identity);
+	check_names(export_name, identity);
 	bfd = open(base, O_RDONLY | O_CLOEXEC);
 	if (bfd < 0)
 		die("%s: %s", base, strerror(errno));
 	size = local_size(bfd, base);
-	if (nd_overlay_open(&ov, dir, identity, bfd, size, err, sizeof(err)))
+	if (overlay_open(&ov, dir, export_name, identity, bfd, size, err, sizeof(err)))
 		die("%s", err[0] ? err : "cannot open the overlay");
+	if (ov.data_fd < 0)
+		die("export '%s' has no overlay for '%s' in %s", export_name, identity, dir);
 	ofd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (ofd < 0)
 		die("%s: %s", out, strerror(errno));
 	for (uint64_t off = 0; off < size; off += sizeof(buf)) {
 		size_t n = size - off < sizeof(buf) ? (size_t)(size - off) : sizeof(buf);
 
-		ret = nd_overlay_read(&ov, buf, n, off);
+		ret = overlay_read(&ov, buf, n, off);
 		if (ret)
 			die("reading at %llu: %s", (unsigned long long)off, strerror(-ret));
 		ret = nd_pwrite_full(ofd, buf, n, off);
@@ -669,7 +674,7 @@ static int cmd_overlay_merge(const char *dir, const char *identity, const char *
 	}
 	if (fsync(ofd) || close(ofd))
 		die("%s: %s", out, strerror(errno));
-	nd_overlay_close(&ov);
+	overlay_close(&ov);
 	close(bfd);
 	return 0;
 }
@@ -744,11 +749,11 @@ int main(int argc, char **argv)
 		return cmd_list();
 	if (!strcmp(cmd, "overlay") && optind + 2 == argc && !strcmp(argv[optind], "list"))
 		return cmd_overlay_list(argv[optind + 1]);
-	if (!strcmp(cmd, "overlay") && optind + 3 == argc && !strcmp(argv[optind], "reset"))
-		return cmd_overlay_reset(argv[optind + 1], argv[optind + 2]);
-	if (!strcmp(cmd, "overlay") && optind + 5 == argc && !strcmp(argv[optind], "merge"))
+	if (!strcmp(cmd, "overlay") && optind + 4 == argc && !strcmp(argv[optind], "reset"))
+		return cmd_overlay_reset(argv[optind + 1], argv[optind + 2], argv[optind + 3]);
+	if (!strcmp(cmd, "overlay") && optind + 6 == argc && !strcmp(argv[optind], "merge"))
 		return cmd_overlay_merge(argv[optind + 1], argv[optind + 2], argv[optind + 3],
-					 argv[optind + 4]);
+					 argv[optind + 4], argv[optind + 5]);
 	if (!strcmp(cmd, "detach") && optind + 1 == argc)
 		return cmd_detach(argv[optind]);
 	if (!o.identity[0] && nd_default_identity(o.identity))

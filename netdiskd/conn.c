@@ -48,7 +48,7 @@ struct conn {
 	char identity[ND_NAME_SIZE];	/* set once authenticated */
 	char export_name[ND_NAME_SIZE];
 	struct export *exp;
-	struct nd_overlay *overlay;	/* copy-on-write exports */
+	struct overlay *overlay;	/* copy-on-write exports */
 	bool read_only;
 
 	pthread_mutex_t send_lock;	/* orders sealing and sending of replies */

@@ -107,8 +107,8 @@ static uint32_t io_failed(struct export *e, const char *what, uint64_t off)
 	return errno_status(err);
 }
 
-struct nd_overlay *export_overlay_get(struct export *e, const char *identity,
-				      char *err, size_t err_len)
+struct overlay *export_overlay_get(struct export *e, const char *identity,
+				   char *err, size_t err_len)
 {
 	struct export_overlay *o;
 
@@ -120,8 +120,8 @@ struct nd_overlay *export_overlay_get(struct export *e, const char *identity,
 		o = calloc(1, sizeof(*o));
 		if (!o) {
 			snprintf(err, err_len, "out of memory");
-		} else if (nd_overlay_open(&o->ov, e->cfg->cow_dir, identity, e->fd,
-					   e->size, err, err_len)) {
+		} else if (overlay_open(&o->ov, e->cfg->cow_dir, e->cfg->name, identity,
+					e->fd, e->size, err, err_len)) {
 			free(o);
 			o = NULL;
 		} else {
@@ -136,7 +136,7 @@ struct nd_overlay *export_overlay_get(struct export *e, const char *identity,
 	return o ? &o->ov : NULL;
 }
 
-void export_overlay_put(struct export *e, struct nd_overlay *ov)
+void export_overlay_put(struct export *e, struct overlay *ov)
 {
 	struct export_overlay **pp, *o;
 
@@ -145,7 +145,7 @@ void export_overlay_put(struct export *e, struct nd_overlay *ov)
 		if (&o->ov == ov) {
 			if (!--o->refs) {
 				*pp = o->next;
-				nd_overlay_close(&o->ov);
+				overlay_close(&o->ov);
 				free(o);
 			}
 			break;

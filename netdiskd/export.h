@@ -10,13 +10,13 @@
 #include <pthread.h>
 
 #include "config.h"
-#include "nd_overlay.h"
+#include "overlay.h"
 
 struct export_overlay {
 	struct export_overlay *next;
 	char identity[ND_NAME_SIZE];
 	unsigned int refs;		/* connections using it */
-	struct nd_overlay ov;
+	struct overlay ov;
 };
 
 struct export {
@@ -39,9 +39,9 @@ void export_close(struct export *e);
  * The overlay of identity on a copy-on-write export, shared by all of that
  * identity's connections. NULL with a message in err when it cannot be had.
  */
-struct nd_overlay *export_overlay_get(struct export *e, const char *identity,
-				      char *err, size_t err_len);
-void export_overlay_put(struct export *e, struct nd_overlay *ov);
+struct overlay *export_overlay_get(struct export *e, const char *identity,
+				   char *err, size_t err_len);
+void export_overlay_put(struct export *e, struct overlay *ov);
 
 /* Each returns an ND_OK or ND_ERR_* status. Ranges are checked by the caller. */
 /* The status for a failed operation given as -errno; logs it. */

@@ -36,7 +36,7 @@ int request_decode(uint8_t record_type, const uint8_t *payload, size_t len,
 	return 0;
 }
 
-static uint32_t execute_overlay(struct export *e, struct nd_overlay *ov,
+static uint32_t execute_overlay(struct export *e, struct overlay *ov,
 				const struct request *rq, uint8_t *read_buf)
 {
 	bool fua = rq->flags & ND_CMD_FLAG_FUA;
@@ -46,23 +46,23 @@ static uint32_t execute_overlay(struct export *e, struct nd_overlay *ov,
 	switch (rq->type) {
 	case ND_CMD_READ:
 		what = "overlay read";
-		ret = nd_overlay_read(ov, read_buf, rq->length, rq->offset);
+		ret = overlay_read(ov, read_buf, rq->length, rq->offset);
 		break;
 	case ND_CMD_WRITE:
 		what = "overlay write";
-		ret = nd_overlay_write(ov, rq->data, rq->length, rq->offset);
+		ret = overlay_write(ov, rq->data, rq->length, rq->offset);
 		break;
 	default:	/* TRIM and WRITE_ZEROES: the base must not show through */
 		what = "overlay zeroing";
-		ret = nd_overlay_write_zeroes(ov, rq->length, rq->offset);
+		ret = overlay_write_zeroes(ov, rq->length, rq->offset);
 		break;
 	}
 	if (!ret && fua)
-		ret = nd_overlay_flush(ov);
+		ret = overlay_flush(ov);
 	return ret ? export_error_status(e, what, ret, rq->offset) : ND_OK;
 }
 
-uint32_t request_execute(struct export *e, struct nd_overlay *ov, bool read_only,
+uint32_t request_execute(struct export *e, struct overlay *ov, bool read_only,
 			 const struct request *rq, uint8_t *read_buf,
 			 uint32_t *data_len)
 {
@@ -79,7 +79,7 @@ uint32_t request_execute(struct export *e, struct nd_overlay *ov, bool read_only
 		if (rq->offset || rq->length)
 			return ND_ERR_INVALID;
 		if (ov) {
-			int ret = nd_overlay_flush(ov);
+			int ret = overlay_flush(ov);
 
 			return ret ? export_error_status(e, "overlay flush", ret, 0) : ND_OK;
 		}

@@ -31,7 +31,7 @@ int request_decode(uint8_t record_type, const uint8_t *payload, size_t len,
  * Runs rq, against ov instead of the export's file when ov is set. READ data goes to read_buf (room for rq->length bytes) and its
  * length to *data_len. Returns ND_OK or an ND_ERR_* status.
  */
-uint32_t request_execute(struct export *e, struct nd_overlay *ov, bool read_only,
+uint32_t request_execute(struct export *e, struct overlay *ov, bool read_only,
 			 const struct request *rq, uint8_t *read_buf,
 			 uint32_t *data_len);
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nd_client.h"
 #include "nd_keys.h"
@@ -123,6 +124,8 @@ int main(int argc, char **argv)
 			rc = pipelined_writes(&c, count);
 		else if (!strcmp(argv[i], "oversize"))
 			rc = oversize(&c);
+		else if (sscanf(argv[i], "sleep:%u", &count) == 1)
+			rc = sleep(count) ? -1 : 0;
 		else {
 			fprintf(stderr, "ndreq: unknown op '%s'\n", argv[i]);
 			nd_client_close(&c);

@@ -369,7 +369,8 @@ class HandshakeTest(base.Harness):
         srv = self.cow_server()
         target = self.image("target.img", MiB)
         before = base.sha(target)
-        os.symlink(target, os.path.join(self.overlays, "alice.img"))
+        os.mkdir(os.path.join(self.overlays, "golden"))
+        os.symlink(target, os.path.join(self.overlays, "golden", "alice.img"))
         r = self.req(srv.port, "write:0:4096", "flush", identity="alice", key=self.alice_key,
                      export="golden")
         self.assertNotEqual(r.stdout, "ok\nok\n")

@@ -30,7 +30,7 @@ check umount /mnt/b
 check detach netdisk0
 check detach netdisk1
 [ "$(sha_of /srv/golden.img 0 128)" = "$base" ] || die "the base image changed"
-[ -s /srv/overlays/lab-a.map ] && [ -s /srv/overlays/lab-b.map ] || die "no overlays"
+[ -s /srv/overlays/golden/lab-a.map ] && [ -s /srv/overlays/golden/lab-b.map ] || die "no overlays"
 # re-attach in the other order: each identity finds its own filesystem
 check attach export=golden identity=lab-b key="$(cat /srv/lab-b.key)"
 check attach export=golden identity=lab-a key="$(cat /srv/lab-a.key)"

@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later OR MIT
+"""Copy-on-write exports against a real netdiskd: overlays keyed by export
+and base, created only by writers, memory that does not grow with the
+export, and reset that cannot race a connecting server."""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+import test_netdiskd as base
+from test_netdiskd import MiB, pattern
+
+GiB = 1 << 30
+TiB = 1 << 40
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+class CowTest(base.Harness):
+    def keys_for(self, names):
+        lines, paths = [], {}
+        for n in names:
+            k = self.keygen()
+            lines.append("%s %s" % (n, k))
+            paths[n] = self.write_key(n + ".key", k)
+        return self.write_key("keys", "\n".join(lines)), paths
+
+    def conf(self, text, name="cow.conf"):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def ctl_overlay(self, *args, check=True):
+        r = subprocess.run([os.path.join(base.BUILD, "netdiskctl"), "overlay"] + list(args),
+                           capture_output=True, text=True, timeout=60)
+        if check and r.returncode:
+            self.fail("overlay %s failed: %s" % (" ".join(args), r.stderr))
+        return r
+
+    def test_reset_during_connect_keeps_flushed_data(self):
+        keys, k = self.keys_for(["alice"])
+        base_img = self.image("base.img", 8 * MiB, MiB)
+        ovl = os.path.join(self.tmp, "overlays")
+        os.mkdir(ovl)
+        conf = self.conf("key-file = %s\n[export golden]\npath = %s\ncopy-on-write = %s\n"
+                         % (keys, base_img, ovl))
+        srv = self.server("--config", conf)
+        self.assertEqual(self.req(srv.port, "write:0:4096", "flush", identity="alice",
+                                  key=k["alice"], export="golden").stdout, "ok\nok\n")
+        srv.stop()
+        # the server pauses between opening the overlay and locking it
+        os.environ["NETDISKD_TEST_OVERLAY_PAUSE_MS"] = "2000"
+        try:
+            srv = self.server("--config", conf)
+        finally:
+            del os.environ["NETDISKD_TEST_OVERLAY_PAUSE_MS"]
+        p = subprocess.Popen([os.path.join(base.BUILD, "ndreq"), k["alice"], "alice",
+                              self.uri(srv.port, "golden"), "write:65536:4096", "flush"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        srv.wait_log("pausing before the overlay lock")
+        self.ctl_overlay("reset", ovl, "golden", "alice")
+        out, err = p.communicate(60)
+        self.assertEqual(out, "ok\nok\n", err)
+        srv.stop()
+        srv = self.server("--config", conf)
+        r = self.req(srv.port, "read:65536:4096", identity="alice", key=k["alice"],
+                     export="golden")
+        self.assertEqual(r.stdout, "ok\n")
+        data = self.download_from(srv.port, k["alice"], "alice", "golden")
+        self.assertEqual(data[65536:65536 + 4096], pattern(65536, 4096),
+                         "a flushed write vanished")
+        with open(base_img, "rb") as f:
+            self.assertEqual(data[:4096], f.read(4096), "the reset did not take")
+
+    def download_from(self, port, key, identity, export):
+        out = os.path.join(self.tmp, "dl-%s-%s.img" % (identity, export))
+        if os.path.exists(out):
+            os.unlink(out)
+        self.ctl("copy", self.uri(port, export), out, key=key, identity=identity)
+        with open(out, "rb") as f:
+            return f.read()
+
+    def test_two_exports_in_one_directory_keep_their_own_overlays(self):
+        keys, k = self.keys_for(["alice"])
+        a = self.image("a.img", 4 * MiB, 4 * MiB)
+        b = self.image("b.img", 4 * MiB, 4 * MiB)
+        ovl = os.path.join(self.tmp, "overlays")
+        os.mkdir(ovl)
+        conf = self.conf("key-file = %s\n[export one]\npath = %s\ncopy-on-write = %s\n"
+                         "[export two]\npath = %s\ncopy-on-write = %s\n"
+                         % (keys, a, ovl, b, ovl))
+        srv = self.server("--config", conf)
+        self.assertEqual(self.req(srv.port, "write:0:8192", "flush", identity="alice",
+                                  key=k["alice"], export="one").stdout, "ok\nok\n")
+        got = self.download_from(srv.port, k["alice"], "alice", "two")
+        with open(b, "rb") as f:
+            self.assertEqual(got, f.read(), "export two shows export one's overlay")
+
+    def test_a_replaced_base_is_refused_by_name(self):
+        keys, k = self.keys_for(["alice"])
+        base_img = self.image("base.img", 4 * MiB, MiB)
+        ovl = os.path.join(self.tmp, "overlays")
+        os.mkdir(ovl)
+        conf = self.conf("key-file = %s\n[export golden]\npath = %s\ncopy-on-write = %s\n"
+                         % (keys, base_img, ovl))
+        srv = self.server("--config", conf)
+        self.assertEqual(self.req(srv.port, "write:0:4096", "flush", identity="alice",
+                                  key=k["alice"], export="golden").stdout, "ok\nok\n")
+        srv.stop()
+        # another image of the same size in its place
+        os.unlink(base_img)
+        self.image("base.img", 4 * MiB, 2 * MiB)
+        srv = self.server("--config", conf)
+        r = self.req(srv.port, "read:0:4096", identity="alice", key=k["alice"],
+                     export="golden")
+        self.assertNotEqual(r.returncode, 0)
+        srv.wait_log("was made from another base")
+        self.assertIn(base_img, srv.text())
+
+    def test_overlays_are_created_by_writers_only_and_memory_stays_flat(self):
+        names = ["id%02d" % i for i in range(64)]
+        keys, k = self.keys_for(names)
+        base_img = os.path.join(self.tmp, "huge.img")
+        with open(base_img, "wb") as f:
+            f.truncate(TiB)
+        ovl = os.path.join(self.tmp, "overlays")
+        os.mkdir(ovl)
+        conf = self.conf("key-file = %s\n[export golden]\npath = %s\ncopy-on-write = %s\n"
+                         % (keys, base_img, ovl))
+        srv = self.server("--config", conf)
+        held = []
+        for i, n in enumerate(names):
+            ops = ["read:%d:4096" % (i * GiB)]
+            if i % 2:       # half of them write, far apart
+                ops += ["write:%d:4096" % (i * 16 * GiB), "write:%d:4096" % (TiB - 4096),
+                        "flush"]
+            held.append(subprocess.Popen(
+                [os.path.join(base.BUILD, "ndreq"), k[n], n, self.uri(srv.port, "golden")]
+                + ops + ["sleep:30"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                text=True))
+        deadline = time.time() + 60
+        while srv.text().count("connected to export") < 64 and time.time() < deadline:
+            time.sleep(0.1)
+        time.sleep(1)
+        peak = rss_kib(srv.proc.pid)
+        for p in held:
+            p.kill()
+            p.wait()
+        sys.stderr.write("netdiskd peak RSS with 64 identities on a 1 TiB base: %d KiB\n"
+                         % peak)
+        if os.environ.get("NETDISK_BUILD_KIND", "release") == "release":
+            self.assertLess(peak, 64 * 1024)
+        writers = sorted(n for i, n in enumerate(names) if i % 2)
+        files = sorted(os.listdir(os.path.join(ovl, "golden")))
+        self.assertEqual(files, sorted([n + ".img" for n in writers] +
+                                       [n + ".map" for n in writers]))
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", required=True)
+    args, rest = ap.parse_known_args()
+    base.BUILD = os.path.abspath(args.build_dir)
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
