@@ -645,17 +645,17 @@ static int cmd_overlay_merge(const char *dir, const char *export_name,
 			     const char *identity, const char *base, const char *out)
 {
 	static uint8_t buf[1 << 20];
+	struct file_backend bf;
 	struct overlay ov;
 	char err[512];
 	uint64_t size;
-	int bfd, ofd, ret;
+	int ofd, ret;
 
 	check_names(export_name, identity);
-	bfd = open(base, O_RDONLY | O_CLOEXEC);
-	if (bfd < 0)
-		die("%s: %s", base, strerror(errno));
-	size = local_size(bfd, base);
-	if (overlay_open(&ov, dir, export_name, identity, bfd, size, err, sizeof(err)))
+	if (file_backend_open(&bf, base, true, err, sizeof(err)))
+		die("%s", err);
+	size = bf.b.size;
+	if (overlay_open(&ov, dir, export_name, identity, &bf.b, err, sizeof(err)))
 		die("%s", err[0] ? err : "cannot open the overlay");
 	if (ov.data_fd < 0)
 		die("export '%s' has no overlay for '%s' in %s", export_name, identity, dir);
@@ -675,7 +675,7 @@ static int cmd_overlay_merge(const char *dir, const char *export_name,
 	if (fsync(ofd) || close(ofd))
 		die("%s: %s", out, strerror(errno));
 	overlay_close(&ov);
-	close(bfd);
+	file_backend_close(&bf);
 	return 0;
 }
 

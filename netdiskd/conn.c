@@ -15,15 +15,13 @@
 
 #include "log.h"
 #include "nd_session.h"
-#include "request.h"
+#include "protocol.h"
 #include "server.h"
 
 enum {
 	CONN_JOBS = 8,		/* requests decrypted ahead of the workers */
 	CONN_WORKERS = 2,
 	CONN_SEND_TIMEOUT_S = 60,
-	MAX_HANDSHAKES = 256,	/* docs/protocol.md, "Unauthenticated connections" */
-	MAX_HANDSHAKES_PER_ADDRESS = 64,
 };
 
 #define JOB_BUF_SIZE (ND_MAX_RECORD + ND_RECORD_OVERHEAD)
@@ -34,21 +32,18 @@ struct job {
 };
 
 struct conn {
-	struct conn *next, *prev;	/* server's list, newest first, under server lock */
-	bool authenticated;		/* under server lock */
-	bool evicted;			/* under server lock */
+	struct server_peer link;	/* in the server's list; first */
 	struct server *srv;
 	int fd;
 	struct nd_session s;
 	struct log_peer peer;		/* names only once authenticated */
 	char address[INET6_ADDRSTRLEN + 8];
-	char host[INET6_ADDRSTRLEN];	/* address without the port */
 	struct nd_hello_names hello;	/* as claimed in the ClientHello */
 	enum nd_key_kind key_kind;
 	char identity[ND_NAME_SIZE];	/* set once authenticated */
 	char export_name[ND_NAME_SIZE];
 	struct export *exp;
-	struct overlay *overlay;	/* copy-on-write exports */
+	struct backend *backend;	/* the export as this identity sees it */
 	bool read_only;
 
 	pthread_mutex_t send_lock;	/* orders sealing and sending of replies */
@@ -104,96 +99,6 @@ static bool answers_to(void *ctx, int fd, const char *name)
 		if (!strcasecmp(srv->cfg.server_names[i], name))
 			return true;
 	return local_address(fd, local, sizeof(local)) && !strcasecmp(local, name);
-}
-
-/* Closes the oldest handshake, of one address or of all; server lock held. */
-static void evict_oldest_handshake(struct server *srv, const char *host)
-{
-	struct conn *oldest = NULL;
-
-	for (struct conn *c = srv->conns; c; c = c->next)
-		if (!c->authenticated && !c->evicted && (!host || !strcmp(c->host, host)))
-			oldest = c;
-	if (!oldest)
-		return;
-	oldest->evicted = true;
-	srv->handshake_count--;
-	shutdown(oldest->fd, SHUT_RDWR);
-}
-
-/*
- * Registers a new, unauthenticated connection. Handshakes never take an
- * authenticated connection's place: at their limits the oldest handshake
- * makes room. Fails only once the server is stopping.
- */
-static bool server_conn_add(struct server *srv, struct conn *c)
-{
-	unsigned int same = 0;
-	bool ok;
-
-	pthread_mutex_lock(&srv->lock);
-	ok = !srv->stopping;
-	if (ok) {
-		for (struct conn *o = srv->conns; o; o = o->next)
-			same += !o->authenticated && !o->evicted && !strcmp(o->host, c->host);
-		if (same >= MAX_HANDSHAKES_PER_ADDRESS)
-			evict_oldest_handshake(srv, c->host);
-		if (srv->handshake_count >= MAX_HANDSHAKES)
-			evict_oldest_handshake(srv, NULL);
-		c->next = srv->conns;
-		if (c->next)
-			c->next->prev = c;
-		srv->conns = c;
-		srv->live_count++;
-		srv->handshake_count++;
-	}
-	pthread_mutex_unlock(&srv->lock);
-	return ok;
-}
-
-/* An authenticated connection takes one of max-connections, if one is free. */
-static bool server_conn_promote(struct server *srv, struct conn *c)
-{
-	bool ok;
-
-	pthread_mutex_lock(&srv->lock);
-	ok = !srv->stopping && !c->evicted && srv->conn_count < srv->cfg.max_connections;
-	if (ok) {
-		c->authenticated = true;
-		srv->handshake_count--;
-		srv->conn_count++;
-	}
-	pthread_mutex_unlock(&srv->lock);
-	return ok;
-}
-
-static void server_conn_remove(struct server *srv, struct conn *c)
-{
-	pthread_mutex_lock(&srv->lock);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		srv->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	if (c->authenticated)
-		srv->conn_count--;
-	else if (!c->evicted)
-		srv->handshake_count--;
-	srv->live_count--;
-	pthread_cond_broadcast(&srv->idle);
-	pthread_mutex_unlock(&srv->lock);
-}
-
-void conn_stop_all(struct server *srv)
-{
-	pthread_mutex_lock(&srv->lock);
-	srv->stopping = true;
-	for (struct conn *c = srv->conns; c; c = c->next)
-		shutdown(c->fd, SHUT_RD);
-	while (srv->live_count)
-		pthread_cond_wait(&srv->idle, &srv->lock);
-	pthread_mutex_unlock(&srv->lock);
 }
 
 static struct job *job_get(struct conn *c)
@@ -254,11 +159,9 @@ static void *worker_main(void *arg)
 		int rc;
 
 		/* The reply header overwrites the request header: rq is a copy. */
-		st = request_execute(c->exp, c->overlay, c->read_only, &j->rq,
-				     (uint8_t *)(rp + 1), &data_len);
-		rp->status = htonl(st);
-		rp->length = htonl(data_len);
-		rp->handle = htobe64(j->rq.handle);
+		st = protocol_execute(c->backend, c->export_name, c->read_only, &j->rq,
+				      (uint8_t *)(rp + 1), &data_len);
+		protocol_encode_reply(rp, &j->rq, st, data_len);
 		if (st)
 			log_msg(LOG_DEBUG, &c->peer, "request type %u at %llu+%u refused: %s",
 				j->rq.type, (unsigned long long)j->rq.offset,
@@ -300,7 +203,7 @@ static bool read_request(struct conn *c, struct job *j)
 			"%s%s", closed ? "" : "dropping connection: ", c->s.error);
 		return false;
 	}
-	if (request_decode(type, nd_record_payload(j->buf), (size_t)len, &j->rq,
+	if (protocol_decode(type, nd_record_payload(j->buf), (size_t)len, &j->rq,
 			   why, sizeof(why))) {
 		log_msg(LOG_WARNING, &c->peer, "dropping connection: %s", why);
 		return false;
@@ -323,8 +226,8 @@ static bool send_info(struct conn *c, uint32_t status)
 		else
 			flags |= ND_INFO_FUA | ND_INFO_TRIM | ND_INFO_WRITE_ZEROES;
 		info->flags = htonl(flags);
-		info->size = htobe64(c->exp->size);
-		info->block_size = htonl(c->exp->block_size);
+		info->size = htobe64(c->backend->size);
+		info->block_size = htonl(c->backend->block_size);
 		info->max_io = htonl(ND_MAX_IO);
 	}
 	if (nd_session_send(&c->s, ND_REC_INFO, buf, sizeof(*info))) {
@@ -386,6 +289,7 @@ static bool handshake(struct conn *c)
 	const struct nd_accept_ops ops = { lookup_key, answers_to, srv };
 	enum nd_accept_result r;
 	const struct export_config *ec;
+	char err[400];
 
 	r = nd_session_accept(&c->s, &ops, &c->hello, &c->key_kind);
 	if (r != ND_ACCEPT_OK) {
@@ -393,7 +297,7 @@ static bool handshake(struct conn *c)
 		return false;
 	}
 	nd_session_set_deadline(&c->s, 0);
-	if (!server_conn_promote(srv, c)) {
+	if (!server_peer_promote(srv, &c->link)) {
 		log_msg(LOG_WARNING, &c->peer, "refused: server is stopping or at "
 			"max-connections (%u)", srv->cfg.max_connections);
 		return false;
@@ -421,15 +325,11 @@ static bool handshake(struct conn *c)
 		send_info(c, ND_ERR_DENIED);
 		return false;
 	}
-	if (c->exp->cow) {
-		char err[256];
-
-		c->overlay = export_overlay_get(c->exp, c->identity, err, sizeof(err));
-		if (!c->overlay) {
-			log_msg(LOG_ERR, &c->peer, "refused: %s", err);
-			send_info(c, ND_ERR_IO);
-			return false;
-		}
+	c->backend = export_backend_get(c->exp, c->identity, err, sizeof(err));
+	if (!c->backend) {
+		log_msg(LOG_ERR, &c->peer, "refused: %s", err);
+		send_info(c, ND_ERR_IO);
+		return false;
 	}
 	if (!send_info(c, ND_OK))
 		return false;
@@ -496,9 +396,9 @@ static void *conn_main(void *arg)
 
 	if (handshake(c))
 		serve(c);
-	if (c->overlay)
-		export_overlay_put(c->exp, c->overlay);
-	server_conn_remove(c->srv, c);
+	if (c->backend)
+		export_backend_put(c->exp, c->backend);
+	server_peer_remove(c->srv, &c->link);
 	close(c->fd);
 	conn_free(c);
 	return NULL;
@@ -542,7 +442,8 @@ int conn_start(struct server *srv, int fd, const struct sockaddr *addr,
 	}
 	c->srv = srv;
 	c->fd = fd;
-	format_address(addr, c->address, sizeof(c->address), c->host);
+	format_address(addr, c->address, sizeof(c->address), c->link.host);
+	c->link.fd = fd;
 	c->peer.address = c->address;
 	nd_session_init(&c->s, fd);
 	nd_session_set_deadline(&c->s, srv->cfg.handshake_timeout_s);
@@ -555,7 +456,7 @@ int conn_start(struct server *srv, int fd, const struct sockaddr *addr,
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	nd_set_socket_timeout(fd, SO_SNDTIMEO, CONN_SEND_TIMEOUT_S);
 
-	if (!server_conn_add(srv, c))
+	if (!server_peer_add(srv, &c->link))
 		goto fail;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -563,7 +464,7 @@ int conn_start(struct server *srv, int fd, const struct sockaddr *addr,
 	if (pthread_create(&thread, &attr, conn_main, c)) {
 		pthread_attr_destroy(&attr);
 		log_msg(LOG_ERR, &c->peer, "cannot start connection thread");
-		server_conn_remove(srv, c);
+		server_peer_remove(srv, &c->link);
 		goto fail;
 	}
 	pthread_attr_destroy(&attr);

@@ -15,10 +15,4 @@ struct server;
 int conn_start(struct server *srv, int fd, const struct sockaddr *addr,
 	       socklen_t addr_len);
 
-/*
- * Graceful stop: refuses new connections, stops reading requests, lets
- * every connection answer what it accepted, and waits for all to end.
- */
-void conn_stop_all(struct server *srv);
-
 #endif

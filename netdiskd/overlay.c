@@ -106,9 +106,9 @@ static void header_for(const struct overlay *o, struct map_header *h)
 	memcpy(h->magic, MAP_MAGIC, sizeof(h->magic));
 	h->version = htobe32(1);
 	h->block_size = htobe32(BLK);
-	h->size = htobe64(o->base.size);
-	h->base_ino = htobe64(o->base.ino);
-	h->base_mtime_ns = (int64_t)htobe64((uint64_t)o->base.mtime_ns);
+	h->size = htobe64(o->base_id.size);
+	h->base_ino = htobe64(o->base_id.ino);
+	h->base_mtime_ns = (int64_t)htobe64((uint64_t)o->base_id.mtime_ns);
 	memcpy(h->export_name, o->export_name, ND_NAME_SIZE);
 }
 
@@ -137,8 +137,8 @@ static int check_header(const struct overlay *o, const struct map_header *h,
 			 "that base back", path, (unsigned long long)be64toh(h->size),
 			 (unsigned long long)be64toh(h->base_ino),
 			 (long long)be64toh((uint64_t)h->base_mtime_ns), o->export_name,
-			 (unsigned long long)o->base.size, (unsigned long long)o->base.ino,
-			 (long long)o->base.mtime_ns);
+			 (unsigned long long)o->base_id.size, (unsigned long long)o->base_id.ino,
+			 (long long)o->base_id.mtime_ns);
 		return -ESTALE;
 	}
 	return 0;
@@ -227,24 +227,20 @@ fail_msg:
 }
 
 int overlay_open(struct overlay *o, const char *cow_dir, const char *export_name,
-		 const char *identity, int base_fd, uint64_t size, char *err,
-		 size_t err_len)
+		 const char *identity, struct backend *base, char *err, size_t err_len)
 {
-	struct stat st;
 	int ret;
 
 	memset(o, 0, sizeof(*o));
 	o->data_fd = o->map_fd = -1;
-	o->base_fd = base_fd;
-	o->size = size;
-	o->blocks = (size + BLK - 1) / BLK;
-	if (fstat(base_fd, &st)) {
-		snprintf(err, err_len, "base of export '%s': %s", export_name, strerror(errno));
-		return -errno;
+	o->base = base;
+	o->size = base->size;
+	o->blocks = (o->size + BLK - 1) / BLK;
+	ret = base->ops->identify(base, &o->base_id);
+	if (ret) {
+		snprintf(err, err_len, "base of export '%s': %s", export_name, strerror(-ret));
+		return ret;
 	}
-	o->base = (struct overlay_base){ size, (uint64_t)st.st_ino,
-					 (int64_t)st.st_mtim.tv_sec * 1000000000 +
-					 st.st_mtim.tv_nsec };
 	/* names cannot contain '/' or start with '.': see nd_valid_identity */
 	snprintf(o->export_name, sizeof(o->export_name), "%s", export_name);
 	snprintf(o->identity, sizeof(o->identity), "%s", identity);
@@ -311,7 +307,8 @@ int overlay_read(struct overlay *o, void *buf, uint64_t len, uint64_t off)
 		while (run_end < off + len && has_block(o, run_end / BLK) == ours)
 			run_end += BLK;
 		n = (run_end < off + len ? run_end : off + len) - off;
-		ret = nd_pread_full(ours ? o->data_fd : o->base_fd, p, (size_t)n, off);
+		ret = ours ? nd_pread_full(o->data_fd, p, (size_t)n, off) :
+		      o->base->ops->pread(o->base, p, (uint32_t)n, off);
 		p += n;
 		off += n;
 		len -= n;
@@ -336,7 +333,8 @@ static int write_in_block(struct overlay *o, uint64_t b, const uint8_t *buf,
 		return nd_pwrite_full(o->data_fd, block, blen, start);
 	}
 	/* partial block: start from what the client sees now */
-	ret = nd_pread_full(has_block(o, b) ? o->data_fd : o->base_fd, block, blen, start);
+	ret = has_block(o, b) ? nd_pread_full(o->data_fd, block, blen, start) :
+	      o->base->ops->pread(o->base, block, (uint32_t)blen, start);
 	if (ret)
 		return ret;
 	if (buf)

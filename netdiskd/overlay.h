@@ -27,23 +27,17 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "backend.h"
 #include "netdisk_wire.h"
 
 #define OVERLAY_BLOCK 4096
 #define OVERLAY_CHUNK 4096		/* map bytes loaded and written as one */
 
-/* What a map's header says of the base it was made from. */
-struct overlay_base {
-	uint64_t size;
-	uint64_t ino;
-	int64_t mtime_ns;
-};
-
 struct overlay {
-	int base_fd;			/* read-only base image, not owned */
+	struct backend *base;		/* read-only, not owned */
 	uint64_t size;
 	uint64_t blocks;
-	struct overlay_base base;
+	struct backend_identity base_id;	/* what the map's header must say */
 	char export_name[ND_NAME_SIZE];
 	char dir[PATH_MAX];		/* DIR/EXPORT */
 	char identity[ND_NAME_SIZE];
@@ -60,13 +54,12 @@ struct overlay {
 };
 
 /*
- * Opens the overlay of identity on export in cow_dir over base_fd (size
- * bytes), and locks it if it exists. Returns 0, or -errno with a message in
- * err: -EBUSY in use, -ESTALE made from another base or for another export.
+ * Opens the overlay of identity on export in cow_dir over base, and locks it
+ * if it exists. Returns 0, or -errno with a message in err: -EBUSY in use,
+ * -ESTALE made from another base or for another export.
  */
 int overlay_open(struct overlay *o, const char *cow_dir, const char *export_name,
-		 const char *identity, int base_fd, uint64_t size, char *err,
-		 size_t err_len);
+		 const char *identity, struct backend *base, char *err, size_t err_len);
 void overlay_close(struct overlay *o);
 
 /* Return 0 or -errno. */

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later OR MIT */
-/* State shared by every connection of the daemon. */
+/*
+ * What every connection of the daemon shares: the settings, the keys, the
+ * open exports, and the list of connections with its limits.
+ */
 #ifndef NETDISKD_SERVER_H
 #define NETDISKD_SERVER_H
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
 
@@ -10,7 +14,14 @@
 #include "export.h"
 #include "nd_keys.h"
 
-struct conn;
+/* A connection as the server counts it; the fields are under server.lock. */
+struct server_peer {
+	struct server_peer *next, *prev;	/* newest first */
+	int fd;
+	char host[INET6_ADDRSTRLEN];		/* the client's address, no port */
+	bool authenticated;
+	bool evicted;				/* told to go, to make room */
+};
 
 struct server {
 	struct server_config cfg;
@@ -19,13 +30,30 @@ struct server {
 
 	pthread_mutex_t lock;
 	pthread_cond_t idle;		/* signalled when live_count drops */
-	struct conn *conns;		/* live connections, newest first */
+	struct server_peer *peers;
 	unsigned int live_count;	/* all of them */
 	unsigned int conn_count;	/* authenticated ones, <= max_connections */
 	unsigned int handshake_count;	/* handshaking ones not yet told to go */
 	bool stopping;
 };
 
+void server_init(struct server *srv);
+int server_open_exports(struct server *srv);
+/* Closes the exports and frees everything; no connection may be left. */
+void server_free(struct server *srv);
 struct export *server_find_export(struct server *srv, const char *name);
+
+/*
+ * A new connection, unauthenticated. Handshakes never take an authenticated
+ * connection's place: they have limits of their own (docs/protocol.md,
+ * "Unauthenticated connections"), where the oldest makes room by being shut
+ * down. Fails only once the server is stopping.
+ */
+bool server_peer_add(struct server *srv, struct server_peer *p);
+/* Authenticated: takes one of max-connections, if one is free. */
+bool server_peer_promote(struct server *srv, struct server_peer *p);
+void server_peer_remove(struct server *srv, struct server_peer *p);
+/* Refuses new connections, stops every one from reading, waits until all end. */
+void server_stop_peers(struct server *srv);
 
 #endif

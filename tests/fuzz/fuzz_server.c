@@ -4,19 +4,20 @@
  * first input byte picks the layer:
  *   0: the handshake (ClientHello, ClientFinished) into nd_session_accept()
  *   1: record framing and authentication into nd_session_recv()
- *   2: decrypted request records into request_decode() and
- *      request_execute() against a memory-backed export
+ *   2: decrypted request records into protocol_decode() and
+ *      protocol_execute() against a memory-backed file backend
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "export.h"
+#include "backend.h"
 #include "nd_session.h"
-#include "request.h"
+#include "protocol.h"
 
 #define EXPORT_SIZE (1 << 20)
 
@@ -91,16 +92,18 @@ static void fuzz_records(const uint8_t *data, size_t len)
 static void fuzz_requests(const uint8_t *data, size_t len)
 {
 	static uint8_t read_buf[ND_MAX_IO];
-	static struct export_config cfg = { .name = "fuzz" };
-	static struct export e = { .fd = -1 };
+	static struct file_backend f = { .fd = -1 };
 
-	if (e.fd < 0) {
-		e.fd = memfd_create("fuzz-export", 0);
-		if (e.fd < 0 || ftruncate(e.fd, EXPORT_SIZE))
+	if (f.fd < 0) {
+		char path[64], err[256];
+		int fd = memfd_create("fuzz-export", 0);
+
+		if (fd < 0 || ftruncate(fd, EXPORT_SIZE))
 			return;
-		e.cfg = &cfg;
-		e.size = EXPORT_SIZE;
-		e.block_size = 512;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if (file_backend_open(&f, path, false, err, sizeof(err)))
+			return;
+		close(fd);
 	}
 	/* records: type byte (top bit: read-only), 16-bit length, payload */
 	while (len >= 3) {
@@ -111,8 +114,8 @@ static void fuzz_requests(const uint8_t *data, size_t len)
 
 		if (n > len - 3)
 			n = len - 3;
-		if (!request_decode(data[0] & 0x7f, data + 3, n, &rq, why, sizeof(why)))
-			request_execute(&e, NULL, data[0] & 0x80, &rq, read_buf, &out_len);
+		if (!protocol_decode(data[0] & 0x7f, data + 3, n, &rq, why, sizeof(why)))
+			protocol_execute(&f.b, "fuzz", data[0] & 0x80, &rq, read_buf, &out_len);
 		data += 3 + n;
 		len -= 3 + n;
 	}

@@ -4,7 +4,8 @@
  * through the real client library, and prints one line per reply.
  *
  *   ndreq KEYFILE IDENTITY URI OP...
- *     read:OFF:LEN write:OFF:LEN trim:OFF:LEN zero:OFF:LEN flush
+ *     read:OFF:LEN write:OFF:LEN fua:OFF:LEN (write with FUA) trim:OFF:LEN
+ *     zero:OFF:LEN flush sleep:SECONDS
  *     raw:TYPE:FLAGS:OFF:LEN   any request header (no data)
  *     writes:COUNT             COUNT pipelined 1 MiB writes of a pattern,
  *                              printing "acked OFF" for each OK reply
@@ -41,6 +42,7 @@ static int one(struct nd_client *c, uint16_t type, uint16_t flags, uint64_t off,
 	if (nd_client_send(c, type, flags, 1, off, len, data) || nd_client_recv(c, &r))
 		return -1;
 	printf("%s\n", r.status ? nd_status_name(r.status) : "ok");
+	fflush(stdout);
 	return 0;
 }
 
@@ -112,6 +114,8 @@ int main(int argc, char **argv)
 			rc = one(&c, ND_CMD_READ, 0, off, (uint32_t)len);
 		else if (sscanf(argv[i], "write:%llu:%llu", &off, &len) == 2)
 			rc = one(&c, ND_CMD_WRITE, 0, off, (uint32_t)len);
+		else if (sscanf(argv[i], "fua:%llu:%llu", &off, &len) == 2)
+			rc = one(&c, ND_CMD_WRITE, ND_CMD_FLAG_FUA, off, (uint32_t)len);
 		else if (sscanf(argv[i], "trim:%llu:%llu", &off, &len) == 2)
 			rc = one(&c, ND_CMD_TRIM, 0, off, (uint32_t)len);
 		else if (sscanf(argv[i], "zero:%llu:%llu", &off, &len) == 2)

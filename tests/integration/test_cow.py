@@ -91,6 +91,41 @@ class CowTest(base.Harness):
         with open(out, "rb") as f:
             return f.read()
 
+    def map_bits(self, ovl, identity):
+        """The bits in identity's map file as the file holds them now."""
+        for root, _, files in os.walk(ovl):
+            if identity + ".map" in files:
+                with open(os.path.join(root, identity + ".map"), "rb") as f:
+                    data = f.read()
+                return data[4096:] if data.startswith(b"NDOVMAP2") else data
+        return b""
+
+    def test_map_bits_reach_the_file_only_after_their_data_is_synced(self):
+        keys, k = self.keys_for(["alice"])
+        base_img = self.image("base.img", 16 * MiB, MiB)
+        ovl = os.path.join(self.tmp, "overlays")
+        os.mkdir(ovl)
+        conf = self.conf("key-file = %s\n[export golden]\npath = %s\ncopy-on-write = %s\n"
+                         % (keys, base_img, ovl))
+        srv = self.server("--config", conf)
+        # a write without FLUSH: its bit may live in memory only, since the
+        # map file can reach the disk before the data does
+        p = subprocess.Popen([os.path.join(base.BUILD, "ndreq"), k["alice"], "alice",
+                              self.uri(srv.port, "golden"), "write:0:4096", "sleep:5"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(p.stdout.readline(), "ok\n")
+        self.assertEqual(self.map_bits(ovl, "alice").strip(b"\0"), b"",
+                         "a map bit is in the file before its data was synced")
+        p.kill()
+        p.wait()
+        # FLUSH and FUA put it there, after the data
+        self.assertEqual(self.req(srv.port, "write:8192:4096", "flush", identity="alice",
+                                  key=k["alice"], export="golden").stdout, "ok\nok\n")
+        self.assertEqual(self.map_bits(ovl, "alice")[:1], b"\x05")
+        self.assertEqual(self.req(srv.port, "fua:16384:4096", identity="alice",
+                                  key=k["alice"], export="golden").stdout, "ok\n")
+        self.assertEqual(self.map_bits(ovl, "alice")[:1], b"\x15")
+
     def test_two_exports_in_one_directory_keep_their_own_overlays(self):
         keys, k = self.keys_for(["alice"])
         a = self.image("a.img", 4 * MiB, 4 * MiB)
