@@ -423,9 +423,14 @@ static int handle_reply(struct nd_conn *c, int len)
 	if (!rq)
 		goto bad;
 	cmd = blk_mq_rq_to_pdu(rq);
-	if (READ_ONCE(cmd->cookie) != upper_32_bits(handle) ||
-	    !test_and_clear_bit(ND_CMD_INFLIGHT, &cmd->flags))
+	if (READ_ONCE(cmd->cookie) != upper_32_bits(handle))
 		goto bad;
+	if (!test_and_clear_bit(ND_CMD_INFLIGHT, &cmd->flags)) {
+		/* a late answer to a request already failed by the timeout */
+		pr_warn_ratelimited("netdisk%d: reply after the request timed out, ignored\n",
+				    dev->index);
+		return 0;
+	}
 	status = be32_to_cpu(rp->status);
 	data_len = be32_to_cpu(rp->length);
 	if (req_op(rq) == REQ_OP_READ && !status) {
@@ -532,10 +537,11 @@ void nd_conn_fail(struct nd_conn *c, const char *why)
 		queue_work(nd_wq, &c->reconnect_work);
 }
 
+/* Whether the queue's limits and features still describe the export. */
 static bool same_export(const struct nd_export_info *a, const struct nd_export_info *b)
 {
 	return a->size == b->size && a->block_size == b->block_size &&
-	       (a->flags & ND_INFO_READ_ONLY) == (b->flags & ND_INFO_READ_ONLY);
+	       a->max_io == b->max_io && a->flags == b->flags;
 }
 
 static void reconnect_work(struct work_struct *work)
@@ -557,13 +563,23 @@ static void reconnect_work(struct work_struct *work)
 		}
 
 		if (!nd_conn_open(c, &info)) {
-			if (same_export(&info, &dev->info) && !nd_conn_start(c))
-				break;
-			nd_conn_err(c, "export changed under us (size or mode); not reconnecting\n");
+			int ret = -ESTALE;
+
+			if (same_export(&info, &dev->info)) {
+				ret = nd_conn_start(c);
+				if (!ret)
+					break;
+			}
+			if (ret == -ESTALE)
+				nd_conn_err(c, "export changed under us (size, block size, max_io or flags); failing its I/O\n");
+			else
+				nd_conn_err(c, "cannot start the receiver (%d); failing I/O\n", ret);
 			conn_stop(c);
 			set_bit(ND_CONN_DEAD, &c->flags);
 			c->dead_since = jiffies - nd_dead_timeout_s * HZ;
 			wake_up_all(&c->wait);
+			/* the requeued requests go fail in queue_rq */
+			blk_mq_kick_requeue_list(dev->disk->queue);
 			return;
 		}
 		wait_event_timeout(c->wait, READ_ONCE(dev->removing),
@@ -647,7 +663,8 @@ int nd_conn_send_request(struct nd_conn *c, struct request *rq)
 	default:
 		return -EOPNOTSUPP;
 	}
-	if (rq->cmd_flags & REQ_FUA && type != ND_CMD_READ && type != ND_CMD_FLUSH)
+	/* the protocol allows FUA on WRITE and WRITE_ZEROES only */
+	if (rq->cmd_flags & REQ_FUA && (type == ND_CMD_WRITE || type == ND_CMD_WRITE_ZEROES))
 		flags |= ND_CMD_FLAG_FUA;
 
 	mutex_lock(&c->tx_lock);

@@ -25,6 +25,9 @@ static blk_status_t nd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	/* ours alone until sent; the cookie keeps counting across uses */
 	cmd->conn = NULL;
 	clear_bit(ND_CMD_INFLIGHT, &cmd->flags);
+	/* a resend keeps its count of timeouts; a new request starts afresh */
+	if (!test_and_clear_bit(ND_CMD_REQUEUED, &cmd->flags))
+		cmd->timeouts = 0;
 	blk_mq_start_request(rq);
 	if (req_op(rq) == REQ_OP_READ && nd_cache_enabled(&dev->cache) &&
 	    nd_cache_read(&dev->cache, rq)) {
@@ -84,6 +87,18 @@ static enum blk_eh_timer_return nd_timeout_rq(struct request *rq)
 		/* the reconnect work or the teardown owns it */
 		return BLK_EH_RESET_TIMER;
 	}
+	if (++cmd->timeouts >= ND_TIMEOUT_BUDGET || rq->cmd_flags & REQ_FAILFAST_MASK) {
+		/* the budget is spent: fail it here, a late reply is ignored */
+		if (!test_and_clear_bit(ND_CMD_INFLIGHT, &cmd->flags))
+			return BLK_EH_RESET_TIMER;
+		pr_err_ratelimited("netdisk%d: %s at sector %llu unanswered after %u timeouts of %u s, failing it\n",
+				   c->dev->index, blk_op_str(req_op(rq)), blk_rq_pos(rq),
+				   cmd->timeouts, nd_request_timeout_s);
+		atomic64_inc(&c->dev->stats.errors);
+		cmd->status = BLK_STS_TIMEOUT;
+		blk_mq_complete_request(rq);
+		return BLK_EH_DONE;
+	}
 	pr_warn_ratelimited("netdisk%d: request timed out after %u s, reconnecting\n",
 			    c->dev->index, nd_request_timeout_s);
 	nd_conn_fail(c, "request timed out");
@@ -115,6 +130,7 @@ static bool take_inflight(struct request *rq, void *data)
 	if (!test_and_clear_bit(ND_CMD_INFLIGHT, &cmd->flags))
 		return true;
 	if (ctx->requeue) {
+		set_bit(ND_CMD_REQUEUED, &cmd->flags);
 		blk_mq_requeue_request(rq, false);
 	} else {
 		cmd->status = BLK_STS_IOERR;

@@ -44,11 +44,17 @@ static bool key_set;
 
 static int key_param_set(const char *val, const struct kernel_param *kp)
 {
-	char hex[2 * ND_KEY_SIZE + 1];
+	/* room for a key and a newline: anything longer is refused, not cut */
+	char buf[2 * ND_KEY_SIZE + 2], hex[2 * ND_KEY_SIZE + 1];
+	char *trimmed;
+	bool ok;
 
-	strscpy(hex, val, sizeof(hex));
-	strim(hex);
-	if (strlen(hex) != 2 * ND_KEY_SIZE || hex2bin(key, hex, ND_KEY_SIZE)) {
+	strscpy(buf, val, sizeof(buf));
+	trimmed = strim(buf);
+	ok = strlen(val) < sizeof(buf) && strlen(trimmed) == 2 * ND_KEY_SIZE;
+	strscpy(hex, trimmed, sizeof(hex));
+	memzero_explicit(buf, sizeof(buf));
+	if (!ok || hex2bin(key, hex, ND_KEY_SIZE)) {
 		memzero_explicit(hex, sizeof(hex));
 		pr_err("key must be 64 hex digits\n");
 		return -EINVAL;
@@ -192,16 +198,23 @@ static ssize_t attach_store(struct kobject *kobj, struct kobj_attribute *attr,
 			    const char *buf, size_t count)
 {
 	struct nd_target *t;
-	char *args, *p, *tok, addr[64] = "";
+	char *args = NULL, *p, *tok, addr[64] = "";
+	size_t args_len = 0;
 	bool have_key = false;
 	int ret = -EINVAL;
 
+	/* a NUL inside the command would hide the rest of it */
+	if (strnlen(buf, count) != count) {
+		pr_err("attach: the command contains a NUL byte\n");
+		return -EINVAL;
+	}
 	t = kzalloc(sizeof(*t), GFP_KERNEL);
 	args = kstrndup(buf, count, GFP_KERNEL);
 	if (!t || !args) {
 		ret = -ENOMEM;
 		goto out;
 	}
+	args_len = strlen(args);
 	t->port = ND_DEFAULT_PORT;
 	p = strim(args);
 	while ((tok = strsep(&p, " \t\n")) != NULL) {
@@ -253,8 +266,9 @@ static ssize_t attach_store(struct kobject *kobj, struct kobj_attribute *attr,
 bad:
 	pr_err("attach: expected address=ADDR key=HEX [port=N] [export=NAME] [identity=NAME] [server=NAME] [connections=N] [cache_mb=N]\n");
 out:
+	/* what kstrndup() allocated, not what was written: strsep() put NULs in it */
 	if (args)
-		memzero_explicit(args, count);
+		memzero_explicit(args, args_len);
 	kfree(args);
 	if (t)
 		memzero_explicit(t, sizeof(*t));
@@ -303,6 +317,10 @@ static int __init nd_init(void)
 {
 	int ret;
 
+	if (!nd_request_timeout_s) {
+		pr_err("timeout must be at least 1 second\n");
+		return -EINVAL;
+	}
 	nd_wq = alloc_workqueue("netdisk", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
 	if (!nd_wq)
 		return -ENOMEM;
@@ -327,9 +345,14 @@ static int __init nd_init(void)
 			goto out_kobj;
 		}
 		memcpy(t.key, key, sizeof(key));
-		strscpy(t.export_name, export ? export : "", ND_NAME_SIZE);
-		strscpy(t.identity, identity ? identity : "", ND_NAME_SIZE);
-		strscpy(t.server_name, server ? server : "", ND_NAME_SIZE);
+		if (strscpy(t.export_name, export ? export : "", ND_NAME_SIZE) < 0 ||
+		    strscpy(t.identity, identity ? identity : "", ND_NAME_SIZE) < 0 ||
+		    strscpy(t.server_name, server ? server : "", ND_NAME_SIZE) < 0) {
+			pr_err("export, identity and server are at most %d characters\n",
+			       ND_NAME_SIZE - 1);
+			ret = -EINVAL;
+			goto out_kobj;
+		}
 		ret = target_finish(&t, address);
 		if (!ret)
 			ret = attach(&t);

@@ -61,7 +61,8 @@ struct nd_conn {
 /* Per-request state, in the request's PDU. */
 struct nd_cmd {
 	struct nd_conn *conn;
-	unsigned long flags;		/* ND_CMD_INFLIGHT */
+	unsigned long flags;		/* ND_CMD_INFLIGHT, ND_CMD_REQUEUED */
+	unsigned int timeouts;		/* times it timed out, across resends */
 	u32 cookie;			/* bumped on every send */
 	blk_status_t status;
 	s64 cache_gen;			/* READ: cache generation when sent */
@@ -69,7 +70,11 @@ struct nd_cmd {
 
 enum nd_cmd_flags {
 	ND_CMD_INFLIGHT,		/* sent, reply not yet taken */
+	ND_CMD_REQUEUED,		/* back in the queue for a resend */
 };
+
+/* A request that times out this many times in all fails with BLK_STS_TIMEOUT. */
+#define ND_TIMEOUT_BUDGET	3
 
 struct nd_stats {
 	atomic64_t reads, writes, flushes, discards, write_zeroes;

@@ -158,6 +158,11 @@ static void *worker_main(void *arg)
 		uint32_t data_len, st;
 		int rc;
 
+		if (j->rq.type == ND_CMD_READ && c->srv->cfg.test_unanswered_offset &&
+		    j->rq.offset == c->srv->cfg.test_unanswered_offset) {
+			job_put(c, j);	/* a server that loses a request */
+			continue;
+		}
 		/* The reply header overwrites the request header: rq is a copy. */
 		st = protocol_execute(c->backend, c->export_name, c->read_only, &j->rq,
 				      (uint8_t *)(rp + 1), &data_len);

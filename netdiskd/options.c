@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ static void usage(FILE *out)
 "      --handshake-timeout=S drop clients that do not finish the handshake\n"
 "                            within S seconds (default: %d)\n"
 "      --rekey-records=N     rotate keys every N records (testing)\n"
+"      --test-unanswered-offset=BYTES  never answer a READ at BYTES (testing)\n"
 "  -v, --verbose             log every refused request\n"
 "  -h, --help                show this help\n"
 "  -V, --version             show the version\n"
@@ -65,6 +67,7 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "max-connections", required_argument, NULL, 'M' },
 		{ "handshake-timeout", required_argument, NULL, 'T' },
 		{ "rekey-records", required_argument, NULL, 'R' },
+		{ "test-unanswered-offset", required_argument, NULL, 'U' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -115,6 +118,13 @@ int options_parse(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->handshake_timeout = (unsigned long)n;
+			break;
+		case 'U':
+			if (parse_ulong(optarg, UINT64_MAX, &n)) {
+				fprintf(stderr, "netdiskd: --test-unanswered-offset takes a byte offset\n");
+				return -1;
+			}
+			o->test_unanswered_offset = n;
 			break;
 		case 'R':
 			if (parse_ulong(optarg, ND_REKEY_RECORDS, &n)) {
@@ -206,6 +216,7 @@ int options_build_config(const struct options *o, struct server_config *cfg)
 	if (o->handshake_timeout)
 		cfg->handshake_timeout_s = (unsigned int)o->handshake_timeout;
 	cfg->rekey_records = o->rekey_records;
+	cfg->test_unanswered_offset = o->test_unanswered_offset;
 	return 0;
 }
 

@@ -25,6 +25,7 @@ struct options {
 	unsigned long max_connections;
 	unsigned long handshake_timeout;
 	unsigned long long rekey_records;
+	unsigned long long test_unanswered_offset;
 };
 
 /* Returns 0, or -1 after saying why on stderr (exit status 2). */
