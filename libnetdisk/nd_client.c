@@ -22,58 +22,86 @@ bool nd_is_uri(const char *s)
 
 int nd_uri_parse(const char *s, struct nd_uri *uri, char *err, size_t err_len)
 {
-	const char *p, *host_end, *slash;
+	const char *p, *host_end, *slash, *at;
 	size_t host_len;
 
 	memset(uri, 0, sizeof(*uri));
 	snprintf(uri->port, sizeof(uri->port), "%d", ND_DEFAULT_PORT);
-	if (!nd_is_uri(s))
-		goto bad;
+	if (!nd_is_uri(s)) {
+		snprintf(err, err_len, "'%s' is not a netdisk:// URI "
+			 "(netdisk://[IDENTITY@]HOST[:PORT][/EXPORT])", s);
+		return -1;
+	}
 	p = s + strlen(URI_PREFIX);
 	slash = strchr(p, '/');
+	at = strchr(p, '@');
+	if (at && (!slash || at < slash)) {
+		size_t n = (size_t)(at - p);
+
+		if (!n || n >= sizeof(uri->identity)) {
+			snprintf(err, err_len, "'%s': the identity before '@' is empty or longer "
+				 "than %d characters", s, ND_NAME_SIZE - 1);
+			return -1;
+		}
+		memcpy(uri->identity, p, n);
+		if (!nd_valid_identity(uri->identity)) {
+			snprintf(err, err_len, "'%s': '%s' is not a valid identity (1 to 63 "
+				 "characters from [A-Za-z0-9._:@-])", s, uri->identity);
+			return -1;
+		}
+		p = at + 1;
+	}
 	if (*p == '[') {
 		host_end = strchr(p, ']');
-		if (!host_end || (slash && host_end > slash))
-			goto bad;
+		if (!host_end || (slash && host_end > slash)) {
+			snprintf(err, err_len, "'%s': an IPv6 address needs its closing ']'", s);
+			return -1;
+		}
 		host_len = (size_t)(host_end - p - 1);
 		p++;
 		host_end++;
 	} else {
-		host_end = p + strcspn(p, ":/");
+		host_end = p + strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "0123456789.-_");
 		host_len = (size_t)(host_end - p);
 	}
-	if (!host_len || host_len >= sizeof(uri->host))
-		goto bad;
+	if (!host_len || host_len >= sizeof(uri->host)) {
+		snprintf(err, err_len, "'%s': the host is %s", s, host_len ? "too long" : "missing");
+		return -1;
+	}
 	memcpy(uri->host, p, host_len);
 	p = host_end;
 	if (*p == ':') {
 		size_t n = strcspn(++p, "/");
 		char *end;
-		long port;
+		long port = 0;
 
-		if (!n || n >= sizeof(uri->port))
-			goto bad;
-		memcpy(uri->port, p, n);
-		uri->port[n] = '\0';
-		port = strtol(uri->port, &end, 10);
-		if (*end || port < 1 || port > 65535)
-			goto bad;
+		if (n && n < sizeof(uri->port)) {
+			memcpy(uri->port, p, n);
+			uri->port[n] = '\0';
+			port = strtol(uri->port, &end, 10);
+			if (*end)
+				port = 0;
+		}
+		if (port < 1 || port > 65535) {
+			snprintf(err, err_len, "'%s': the port must be a number from 1 to 65535", s);
+			return -1;
+		}
 		p += n;
 	}
 	if (*p == '/') {
 		p++;
 		if (strlen(p) >= ND_NAME_SIZE || !nd_valid_export_name(p)) {
-			snprintf(err, err_len, "invalid export name in '%s'", s);
+			snprintf(err, err_len, "'%s': '%s' is not a valid export name (up to 63 "
+				 "characters from [A-Za-z0-9._:@-])", s, p);
 			return -1;
 		}
 		strcpy(uri->export_name, p);
 	} else if (*p) {
-		goto bad;
+		snprintf(err, err_len, "'%s': unexpected '%c' after the host", s, *p);
+		return -1;
 	}
 	return 0;
-bad:
-	snprintf(err, err_len, "'%s' is not of the form netdisk://HOST[:PORT][/EXPORT]", s);
-	return -1;
 }
 
 int nd_default_identity(char out[ND_NAME_SIZE])

@@ -10,6 +10,7 @@
 #include "nd_session.h"
 
 struct nd_uri {
+	char identity[ND_NAME_SIZE];	/* IDENTITY@, or "" */
 	char host[256];
 	char port[8];
 	char export_name[ND_NAME_SIZE];
@@ -35,7 +36,7 @@ struct nd_client_reply {
 	const uint8_t *data;	/* READ data, valid until the next receive */
 };
 
-/* Returns true and fills uri for "netdisk://HOST[:PORT][/EXPORT]". */
+/* "netdisk://[IDENTITY@]HOST[:PORT][/EXPORT]"; err says what is wrong. */
 bool nd_is_uri(const char *s);
 int nd_uri_parse(const char *s, struct nd_uri *uri, char *err, size_t err_len);
 

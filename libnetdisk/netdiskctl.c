@@ -55,9 +55,9 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 "Usage: netdiskctl keygen\n"
-"       netdiskctl info [OPTIONS] netdisk://HOST[:PORT][/EXPORT]\n"
+"       netdiskctl info [OPTIONS] netdisk://[IDENTITY@]HOST[:PORT][/EXPORT]\n"
 "       netdiskctl copy [OPTIONS] SRC DST\n"
-"       netdiskctl attach [OPTIONS] netdisk://HOST[:PORT][/EXPORT]\n"
+"       netdiskctl attach [OPTIONS] netdisk://[IDENTITY@]HOST[:PORT][/EXPORT]\n"
 "       netdiskctl detach netdiskN|/dev/netdisk/NAME\n"
 "       netdiskctl list\n"
 "       netdiskctl overlay list DIR\n"
@@ -337,6 +337,31 @@ static uint64_t local_size(int fd, const char *path)
 	return (uint64_t)st.st_size;
 }
 
+static mode_t current_umask(void)
+{
+	mode_t m = umask(0);
+
+	umask(m);
+	return m;
+}
+
+/* Creates DIR/.NAME.XXXXXX beside path, for a download to be renamed over it. */
+static int open_temp_beside(const char *path, char *temp, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	int n = slash ? (int)(slash - path + 1) : 0;
+	int fd;
+
+	if (snprintf(temp, len, "%.*s.%s.XXXXXX", n, path, slash ? slash + 1 : path) >=
+	    (int)len)
+		die("%s: name too long", path);
+	fd = mkostemp(temp, O_CLOEXEC);
+	if (fd < 0)
+		die("cannot create a file beside %s: %s", path, strerror(errno));
+	fchmod(fd, 0644 & ~current_umask());
+	return fd;
+}
+
 static int cmd_copy(const struct client_opts *o, const char *src, const char *dst)
 {
 	struct copy cp = { .o = o, .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -348,7 +373,7 @@ static int cmd_copy(const struct client_opts *o, const char *src, const char *ds
 	const char *remote, *local;
 	bool show;
 	double t0;
-	char err[512];
+	char err[512], temp[PATH_MAX] = "";
 	struct stat st;
 
 	if (nd_is_uri(src) == nd_is_uri(dst))
@@ -377,19 +402,20 @@ static int cmd_copy(const struct client_opts *o, const char *src, const char *ds
 			    (unsigned long long)probe.info.size);
 	} else {
 		cp.size = probe.info.size;
-		cp.local_fd = open(local, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-		if (cp.local_fd < 0)
-			die("%s: %s", local, strerror(errno));
-		if (fstat(cp.local_fd, &st))
-			die("%s: %s", local, strerror(errno));
-		if (S_ISREG(st.st_mode)) {
-			if (ftruncate(cp.local_fd, 0) ||
-			    ftruncate(cp.local_fd, (off_t)cp.size))
+		if (!stat(local, &st) && !S_ISREG(st.st_mode)) {
+			/* a block device is written in place */
+			cp.local_fd = open(local, O_WRONLY | O_CLOEXEC);
+			if (cp.local_fd < 0)
 				die("%s: %s", local, strerror(errno));
+			if (local_size(cp.local_fd, local) < cp.size)
+				die("%s is smaller than %s (%llu bytes)", local, remote,
+				    (unsigned long long)cp.size);
+		} else {
+			/* a file: written aside, renamed over the target only when whole */
+			cp.local_fd = open_temp_beside(local, temp, sizeof(temp));
+			if (ftruncate(cp.local_fd, (off_t)cp.size))
+				die("%s: %s", temp, strerror(errno));
 			cp.sparse_ok = true;
-		} else if (local_size(cp.local_fd, local) < cp.size) {
-			die("%s is smaller than %s (%llu bytes)", local, remote,
-			    (unsigned long long)cp.size);
 		}
 	}
 	nd_client_close(&probe);
@@ -399,8 +425,11 @@ static int cmd_copy(const struct client_opts *o, const char *src, const char *ds
 	for (; started < o->connections; started++)
 		if (pthread_create(&threads[started], NULL, copy_worker, &cp))
 			break;
-	if (!started)
+	if (!started) {
+		if (temp[0])
+			unlink(temp);
 		die("cannot start threads");
+	}
 	if (show) {
 		while (atomic_load(&cp.done) < cp.size && !atomic_load(&cp.failed)) {
 			show_progress(&cp, now() - t0, false);
@@ -416,8 +445,12 @@ static int cmd_copy(const struct client_opts *o, const char *src, const char *ds
 		copy_fail(&cp, "%s: %s", local, strerror(errno));
 	if (close(cp.local_fd) && !cp.upload)
 		copy_fail(&cp, "%s: %s", local, strerror(errno));
+	if (temp[0] && !cp.failed && rename(temp, local))
+		copy_fail(&cp, "renaming %s to %s: %s", temp, local, strerror(errno));
+	if (temp[0] && cp.failed)
+		unlink(temp);	/* a partial image must not look like a whole one */
 	if (cp.failed)
-		die("copy failed: %s", cp.error);
+		die("copy failed: %s%s", cp.error, temp[0] ? "; the target is unchanged" : "");
 	return 0;
 }
 
@@ -689,6 +722,7 @@ int main(int argc, char **argv)
 		{ "progress", no_argument, NULL, 'p' },
 		{ "rekey-records", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct client_opts o = { 0 };
@@ -696,17 +730,8 @@ int main(int argc, char **argv)
 	char *end;
 	int opt;
 
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
-	cmd = argv[1];
-	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
-		usage(stdout);
-		return 0;
-	}
-	optind = 2;
-	while ((opt = getopt_long(argc, argv, "K:i:S:j:ph", longopts, NULL)) != -1) {
+	/* options may come before the command or after it: getopt permutes */
+	while ((opt = getopt_long(argc, argv, "K:i:S:j:phV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'K':
 			o.key_file = optarg;
@@ -738,11 +763,19 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			printf("netdiskctl %s (protocol %d)\n", NETDISK_VERSION, ND_VERSION);
+			return 0;
 		default:
 			usage(stderr);
 			return 2;
 		}
 	}
+	if (optind == argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[optind++];
 	if (!strcmp(cmd, "keygen") && optind == argc)
 		return cmd_keygen();
 	if (!strcmp(cmd, "list") && optind == argc)
@@ -756,6 +789,21 @@ int main(int argc, char **argv)
 					 argv[optind + 4], argv[optind + 5]);
 	if (!strcmp(cmd, "detach") && optind + 1 == argc)
 		return cmd_detach(argv[optind]);
+	/* an identity in a URI (IDENTITY@HOST) counts as --identity */
+	for (int i = optind; i < argc; i++) {
+		struct nd_uri u;
+		char err[512];
+
+		if (!nd_is_uri(argv[i]))
+			continue;
+		if (nd_uri_parse(argv[i], &u, err, sizeof(err)))
+			die("%s", err);
+		if (u.identity[0] && o.identity[0] && strcmp(u.identity, o.identity))
+			die("%s names identity '%s', but --identity says '%s'", argv[i],
+			    u.identity, o.identity);
+		if (u.identity[0])
+			strcpy(o.identity, u.identity);
+	}
 	if (!o.identity[0] && nd_default_identity(o.identity))
 		die("the host name is not a valid identity; give --identity");
 	if (!strcmp(cmd, "info") && optind + 1 == argc)

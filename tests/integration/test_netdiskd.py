@@ -455,6 +455,63 @@ class NetdiskdTest(Harness):
         self.assertEqual(self.req(srv.port, "read:0:4096").stdout, "ok\n")
         self.assertEqual(srv.stop(), 0)
 
+    def test_failed_download_leaves_the_target_alone(self):
+        disk = self.image("disk.img", 16 * MiB, 16 * MiB)
+        srv = self.server("--file", disk, "--key-file", self.key)
+        out = os.path.join(self.tmp, "backup.img")
+        with open(out, "wb") as f:
+            f.write(b"previous backup" * 1000)
+        before = sha(out)
+
+        def cut(direction, data, pos):     # the server's stream ends at 6 MiB
+            return None if direction == "s2c" and pos > 6 * MiB else data
+        proxy = Proxy(srv.port, cut)
+        r = self.ctl("copy", "--connections", "1", self.uri(proxy.port), out, check=False)
+        proxy.close()
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("the target is unchanged", r.stderr)
+        self.assertEqual(sha(out), before)
+        self.assertEqual(sorted(os.listdir(self.tmp)), sorted(
+            n for n in os.listdir(self.tmp) if not n.startswith(".backup.img.")))
+        # an interrupted first download leaves no full-size file behind
+        fresh = os.path.join(self.tmp, "fresh.img")
+        p = subprocess.Popen([os.path.join(BUILD, "netdiskctl"), "copy", "--key-file",
+                              self.key, "--identity", "tester", self.uri(srv.port), fresh],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        srv.wait_log("connected to export")
+        p.kill()
+        p.wait()
+        self.assertFalse(os.path.exists(fresh))
+        # and a whole one replaces the target
+        self.ctl("copy", self.uri(srv.port), out)
+        self.assertEqual(sha(out), sha(disk))
+
+    def test_command_line_conventions(self):
+        disk = self.image("disk.img", MiB)
+        srv = self.server("--file", disk, "--key-file", self.key)
+        ctl = os.path.join(BUILD, "netdiskctl")
+        r = subprocess.run([ctl, "--version"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r"^netdiskctl \d+\.\d+\.\d+ \(protocol 2\)\n$")
+        # options before the command, and the identity in the URI
+        r = subprocess.run([ctl, "--key-file", self.key, "info",
+                            "netdisk://tester@127.0.0.1:%d" % srv.port],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("1048576", r.stdout)
+        srv.wait_log("as 'tester'")
+        r = subprocess.run([ctl, "info", "--key-file", self.key, "--identity", "other",
+                            "netdisk://tester@127.0.0.1:%d" % srv.port],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("--identity says 'other'", r.stderr)
+        for uri, why in (("nbd://h", "not a netdisk:// URI"), ("netdisk://h:99999", "port"),
+                         ("netdisk://[::1/x", "closing ']'"), ("netdisk://h/a/b", "export name")):
+            r = subprocess.run([ctl, "info", "--key-file", self.key, uri],
+                               capture_output=True, text=True)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn(why, r.stderr)
+
     def test_sigterm_answers_accepted_requests(self):
         disk = self.image("disk.img", 256 * MiB)
         srv = self.server("--file", disk, "--key-file", self.key)

@@ -145,13 +145,32 @@ static void test_uri(void)
 	CHECK(!strcmp(u.host, "::1") && !strcmp(u.port, "99") && !strcmp(u.export_name, "x"));
 	CHECK(nd_uri_parse("netdisk://[fe80::1]", &u, err, sizeof(err)) == 0);
 	CHECK(!strcmp(u.host, "fe80::1"));
-	CHECK(nd_uri_parse("nbd://server", &u, err, sizeof(err)) != 0);
-	CHECK(nd_uri_parse("netdisk://", &u, err, sizeof(err)) != 0);
-	CHECK(nd_uri_parse("netdisk://h:0", &u, err, sizeof(err)) != 0);
-	CHECK(nd_uri_parse("netdisk://h:65536", &u, err, sizeof(err)) != 0);
-	CHECK(nd_uri_parse("netdisk://h:12a", &u, err, sizeof(err)) != 0);
-	CHECK(nd_uri_parse("netdisk://h/a/b", &u, err, sizeof(err)) != 0);
-	CHECK(nd_uri_parse("netdisk://[::1", &u, err, sizeof(err)) != 0);
+	CHECK(nd_uri_parse("netdisk://alice@[::1]:99/x", &u, err, sizeof(err)) == 0);
+	CHECK(!strcmp(u.identity, "alice") && !strcmp(u.host, "::1") &&
+	      !strcmp(u.export_name, "x"));
+	CHECK(nd_uri_parse("netdisk://h/x@y", &u, err, sizeof(err)) == 0);
+	CHECK(!u.identity[0] && !strcmp(u.export_name, "x@y"));
+	/* each malformed URI says what is wrong with it */
+	CHECK(nd_uri_parse("nbd://server", &u, err, sizeof(err)) != 0 &&
+	      strstr(err, "not a netdisk:// URI"));
+	CHECK(nd_uri_parse("netdisk://", &u, err, sizeof(err)) != 0 &&
+	      strstr(err, "host is missing"));
+	CHECK(nd_uri_parse("netdisk://h:0", &u, err, sizeof(err)) != 0 &&
+	      strstr(err, "port must be"));
+	CHECK(nd_uri_parse("netdisk://h:65536", &u, err, sizeof(err)) != 0 &&
+	      strstr(err, "port must be"));
+	CHECK(nd_uri_parse("netdisk://h:12a", &u, err, sizeof(err)) != 0 &&
+	      strstr(err, "port must be"));
+	CHECK(nd_uri_parse("netdisk://h/a/b", &u, err, sizeof(err)) != 0 &&
+	      strstr(err, "not a valid export name"));
+	CHECK(nd_uri_parse("netdisk://[::1", &u, err, sizeof(err)) != 0 &&
+	      strstr(err, "closing ']'"));
+	CHECK(nd_uri_parse("netdisk://@h", &u, err, sizeof(err)) != 0 &&
+	      strstr(err, "identity before '@'"));
+	CHECK(nd_uri_parse("netdisk://a b@h", &u, err, sizeof(err)) != 0 &&
+	      strstr(err, "not a valid identity"));
+	CHECK(nd_uri_parse("netdisk://h?x", &u, err, sizeof(err)) != 0 &&
+	      strstr(err, "unexpected '?'"));
 }
 
 int main(void)
