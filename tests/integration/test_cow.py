@@ -41,6 +41,16 @@ class CowTest(base.Harness):
             f.write(text)
         return path
 
+    def golden(self, names, size, random_bytes):
+        """A copy-on-write export 'golden' for names, each with its own key."""
+        keys, k = self.keys_for(names)
+        base_img = self.image("base.img", size, random_bytes)
+        ovl = os.path.join(self.tmp, "overlays")
+        os.mkdir(ovl)
+        conf = self.conf("key-file = %s\n[export golden]\npath = %s\ncopy-on-write = %s\n"
+                         % (keys, base_img, ovl))
+        return k, base_img, ovl, conf
+
     def ctl_overlay(self, *args, check=True):
         r = subprocess.run([os.path.join(base.BUILD, "netdiskctl"), "overlay"] + list(args),
                            capture_output=True, text=True, timeout=60)
@@ -49,12 +59,7 @@ class CowTest(base.Harness):
         return r
 
     def test_reset_during_connect_keeps_flushed_data(self):
-        keys, k = self.keys_for(["alice"])
-        base_img = self.image("base.img", 8 * MiB, MiB)
-        ovl = os.path.join(self.tmp, "overlays")
-        os.mkdir(ovl)
-        conf = self.conf("key-file = %s\n[export golden]\npath = %s\ncopy-on-write = %s\n"
-                         % (keys, base_img, ovl))
+        k, base_img, ovl, conf = self.golden(["alice"], 8 * MiB, MiB)
         srv = self.server("--config", conf)
         self.assertEqual(self.req(srv.port, "write:0:4096", "flush", identity="alice",
                                   key=k["alice"], export="golden").stdout, "ok\nok\n")
@@ -101,12 +106,7 @@ class CowTest(base.Harness):
         return b""
 
     def test_map_bits_reach_the_file_only_after_their_data_is_synced(self):
-        keys, k = self.keys_for(["alice"])
-        base_img = self.image("base.img", 16 * MiB, MiB)
-        ovl = os.path.join(self.tmp, "overlays")
-        os.mkdir(ovl)
-        conf = self.conf("key-file = %s\n[export golden]\npath = %s\ncopy-on-write = %s\n"
-                         % (keys, base_img, ovl))
+        k, base_img, ovl, conf = self.golden(["alice"], 16 * MiB, MiB)
         srv = self.server("--config", conf)
         # a write without FLUSH: its bit may live in memory only, since the
         # map file can reach the disk before the data does
@@ -143,12 +143,7 @@ class CowTest(base.Harness):
             self.assertEqual(got, f.read(), "export two shows export one's overlay")
 
     def test_a_replaced_base_is_refused_by_name(self):
-        keys, k = self.keys_for(["alice"])
-        base_img = self.image("base.img", 4 * MiB, MiB)
-        ovl = os.path.join(self.tmp, "overlays")
-        os.mkdir(ovl)
-        conf = self.conf("key-file = %s\n[export golden]\npath = %s\ncopy-on-write = %s\n"
-                         % (keys, base_img, ovl))
+        k, base_img, ovl, conf = self.golden(["alice"], 4 * MiB, MiB)
         srv = self.server("--config", conf)
         self.assertEqual(self.req(srv.port, "write:0:4096", "flush", identity="alice",
                                   key=k["alice"], export="golden").stdout, "ok\nok\n")

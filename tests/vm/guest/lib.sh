@@ -81,3 +81,13 @@ wait_dev() {
 sha_of() {	# sha_of FILE OFFSET_MIB COUNT_MIB [iflag]
 	$DD if="$1" bs=1M skip="$2" count="$3" ${4:+iflag=$4} 2>/dev/null | $SHA | cut -d' ' -f1
 }
+
+wait_gone() {	# wait_gone PID SECONDS: die unless PID ends in time; says how long
+	waited=0
+	while kill -0 "$1" 2>/dev/null; do
+		waited=$((waited + 1))
+		[ $waited -gt $(($2 * 10)) ] && die "$3"
+		sleep 0.1
+	done
+	waited=$((waited / 10))
+}

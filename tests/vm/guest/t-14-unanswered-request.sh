@@ -6,14 +6,9 @@ check insmod /test/netdisk.ko address=127.0.0.1 key="$(key)" timeout=2 dead_time
 wait_dev netdisk0
 $DD if=/dev/netdisk0 of=/dev/null bs=4096 count=1 skip=256 iflag=direct 2>/tmp/err &
 writer=$!
-i=0
-while kill -0 $writer 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -gt 600 ] && die "the unanswered read was never failed"
-	sleep 0.1
-done
+wait_gone $writer 60 "the unanswered read was never failed"
 wait $writer && die "the unanswered read succeeded"
-echo "the unanswered read failed after $((i / 10)) s: $(cat /tmp/err)"
+echo "the unanswered read failed after $waited s: $(cat /tmp/err)"
 dmesg | grep -q "unanswered after 3 timeouts" || die "no log line for the failed request"
 check $DD if=/dev/netdisk0 of=/dev/null bs=4096 count=1 skip=0 iflag=direct 2>/dev/null
 check rmmod netdisk

@@ -12,14 +12,9 @@ sleep 1
 stop_server KILL
 $DD if=/dev/zero of=/srv/disk.img bs=1M count=0 seek=600 2>/dev/null
 start_server
-i=0
-while kill -0 $writer 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -gt 300 ] && die "I/O hangs after the export changed"
-	sleep 0.1
-done
+wait_gone $writer 30 "I/O hangs after the export changed"
 wait $writer && die "writes to the changed export succeeded"
-echo "the writer failed after $((i / 10)) s: $(cat /tmp/err)"
+echo "the writer failed after $waited s: $(cat /tmp/err)"
 dmesg | grep -q "export changed under us" || die "no log line for the changed export"
 check rmmod netdisk
 stop_server
