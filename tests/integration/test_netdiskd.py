@@ -576,8 +576,11 @@ class NetdiskdTest(Harness):
         disk = self.image("disk.img", MiB)
         port = free_port()
         log = open(os.path.join(self.tmp, "act.log"), "w")
-        p = subprocess.Popen([activate, "-l", "127.0.0.1:%d" % port,
-                              os.path.join(BUILD, "netdiskd"), "--file", disk,
+        # systemd-socket-activate passes on only the environment it is told to
+        env = [a for v in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS")
+               if v in os.environ for a in ("-E", v)]
+        p = subprocess.Popen([activate, "-l", "127.0.0.1:%d" % port] + env +
+                             [os.path.join(BUILD, "netdiskd"), "--file", disk,
                               "--key-file", self.key], stdout=log, stderr=subprocess.STDOUT)
         try:
             time.sleep(0.3)
