@@ -39,9 +39,10 @@ static int file_pwrite(struct backend *b, const void *buf, uint32_t len, uint64_
 	return !ret && fua ? file_flush(b) : ret;
 }
 
+/* fallocate() modes the file system does not have */
 static bool unsupported(int err)
 {
-	return err == EOPNOTSUPP || err == ENODEV || err == ENOSYS || err == EINVAL;
+	return err == EOPNOTSUPP || err == ENODEV || err == ENOSYS;
 }
 
 static int file_trim(struct backend *b, uint64_t off, uint64_t len)
@@ -81,7 +82,7 @@ static int file_zero(struct backend *b, uint64_t off, uint64_t len, bool fua)
 	    !fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
 		       (off_t)len))
 		ret = 0;
-	else if (unsupported(errno))
+	else if (unsupported(errno) || errno == EINVAL)
 		ret = write_zero_buffers(b, off, len);
 	else
 		return -errno;
