@@ -3,9 +3,12 @@
 #include <linux/slab.h>
 
 #include "cache.h"
+#include "compat.h"
 
 #define ND_CACHE_SHIFT	12
 #define ND_CACHE_PAGE	(1U << ND_CACHE_SHIFT)
+/* the cache is an optimisation: it never reclaims, waits or takes reserves */
+#define ND_CACHE_GFP	(GFP_NOWAIT | __GFP_NOWARN | __GFP_NOMEMALLOC)
 
 struct nd_cache_entry {
 	struct list_head lru;
@@ -13,20 +16,7 @@ struct nd_cache_entry {
 	struct page *page;
 };
 
-void nd_cache_init(struct nd_cache *c, unsigned int size_mb)
-{
-	mutex_init(&c->lock);
-	xa_init(&c->pages);
-	INIT_LIST_HEAD(&c->lru);
-	c->count = 0;
-	c->limit = (unsigned long)size_mb << (20 - ND_CACHE_SHIFT);
-	atomic64_set(&c->gen, 0);
-	atomic64_set(&c->hits, 0);
-	atomic64_set(&c->misses, 0);
-	atomic64_set(&c->evictions, 0);
-}
-
-static void entry_free(struct nd_cache *c, struct nd_cache_entry *e)
+static void nd_cache_entry_free(struct nd_cache *c, struct nd_cache_entry *e)
 {
 	xa_erase(&c->pages, e->index);
 	list_del(&e->lru);
@@ -35,19 +25,67 @@ static void entry_free(struct nd_cache *c, struct nd_cache_entry *e)
 	c->count--;
 }
 
-void nd_cache_destroy(struct nd_cache *c)
+static unsigned long nd_cache_count(struct shrinker *s, struct shrink_control *sc)
+{
+	struct nd_cache *c = nd_shrinker_owner(s, struct nd_cache, shrinker);
+
+	return READ_ONCE(c->count) ?: SHRINK_EMPTY;
+}
+
+/* Under memory pressure the least recently used pages go first. */
+static unsigned long nd_cache_scan(struct shrinker *s, struct shrink_control *sc)
+{
+	struct nd_cache *c = nd_shrinker_owner(s, struct nd_cache, shrinker);
+	unsigned long freed = 0;
+
+	spin_lock(&c->lock);
+	while (freed < sc->nr_to_scan && !list_empty(&c->lru)) {
+		nd_cache_entry_free(c, list_last_entry(&c->lru, struct nd_cache_entry, lru));
+		freed++;
+	}
+	spin_unlock(&c->lock);
+	atomic64_add(freed, &c->evictions);
+	return freed;
+}
+
+int nd_cache_init(struct nd_cache *c, unsigned int size_mb, int disk_index)
+{
+	spin_lock_init(&c->lock);
+	xa_init(&c->pages);
+	INIT_LIST_HEAD(&c->lru);
+	c->count = 0;
+	c->limit = (unsigned long)size_mb << (20 - ND_CACHE_SHIFT);
+	atomic64_set(&c->gen, 0);
+	atomic64_set(&c->hits, 0);
+	atomic64_set(&c->misses, 0);
+	atomic64_set(&c->evictions, 0);
+	if (!c->limit)
+		return 0;
+	return nd_shrinker_register(&c->shrinker, nd_cache_count, nd_cache_scan, c,
+				    disk_index);
+}
+
+void nd_cache_clear(struct nd_cache *c)
 {
 	struct nd_cache_entry *e, *next;
 
-	mutex_lock(&c->lock);
+	spin_lock(&c->lock);
+	atomic64_inc(&c->gen);
 	list_for_each_entry_safe(e, next, &c->lru, lru)
-		entry_free(c, e);
-	mutex_unlock(&c->lock);
+		nd_cache_entry_free(c, e);
+	spin_unlock(&c->lock);
+}
+
+void nd_cache_destroy(struct nd_cache *c)
+{
+	if (c->limit)
+		nd_shrinker_unregister(&c->shrinker);
+	nd_cache_clear(c);
 	xa_destroy(&c->pages);
 }
 
 /* Calls fn for each piece of rq's data that lies within one cache page. */
-static void walk_pieces(struct nd_cache *c, struct request *rq,
+static void nd_cache_walk(struct nd_cache *c, struct request *rq,
 			void (*fn)(struct nd_cache *c, unsigned long index,
 				   unsigned int off, u8 *data, unsigned int len))
 {
@@ -71,7 +109,7 @@ static void walk_pieces(struct nd_cache *c, struct request *rq,
 	}
 }
 
-static void range(struct request *rq, unsigned long *first, unsigned long *last)
+static void nd_cache_range(struct request *rq, unsigned long *first, unsigned long *last)
 {
 	u64 start = (u64)blk_rq_pos(rq) << SECTOR_SHIFT;
 
@@ -79,7 +117,7 @@ static void range(struct request *rq, unsigned long *first, unsigned long *last)
 	*last = (start + blk_rq_bytes(rq) - 1) >> ND_CACHE_SHIFT;
 }
 
-static void copy_out(struct nd_cache *c, unsigned long index, unsigned int off,
+static void nd_cache_copy_out(struct nd_cache *c, unsigned long index, unsigned int off,
 		     u8 *data, unsigned int len)
 {
 	struct nd_cache_entry *e = xa_load(&c->pages, index);
@@ -92,35 +130,35 @@ bool nd_cache_read(struct nd_cache *c, struct request *rq)
 {
 	unsigned long first, last, i;
 
-	range(rq, &first, &last);
-	mutex_lock(&c->lock);
+	nd_cache_range(rq, &first, &last);
+	spin_lock(&c->lock);
 	for (i = first; i <= last; i++) {
 		if (!xa_load(&c->pages, i)) {
-			mutex_unlock(&c->lock);
+			spin_unlock(&c->lock);
 			atomic64_inc(&c->misses);
 			return false;
 		}
 	}
-	walk_pieces(c, rq, copy_out);
-	mutex_unlock(&c->lock);
+	nd_cache_walk(c, rq, nd_cache_copy_out);
+	spin_unlock(&c->lock);
 	atomic64_inc(&c->hits);
 	return true;
 }
 
-static struct nd_cache_entry *entry_new(struct nd_cache *c, unsigned long index)
+static struct nd_cache_entry *nd_cache_entry_new(struct nd_cache *c, unsigned long index)
 {
 	struct nd_cache_entry *e;
 
 	if (c->count >= c->limit) {
-		entry_free(c, list_last_entry(&c->lru, struct nd_cache_entry, lru));
+		nd_cache_entry_free(c, list_last_entry(&c->lru, struct nd_cache_entry, lru));
 		atomic64_inc(&c->evictions);
 	}
-	e = kmalloc(sizeof(*e), GFP_NOIO | __GFP_NOWARN);
+	e = kmalloc(sizeof(*e), ND_CACHE_GFP);
 	if (!e)
 		return NULL;
-	e->page = alloc_page(GFP_NOIO | __GFP_NOWARN);
+	e->page = alloc_page(ND_CACHE_GFP);
 	e->index = index;
-	if (!e->page || xa_err(xa_store(&c->pages, index, e, GFP_NOIO | __GFP_NOWARN))) {
+	if (!e->page || xa_err(xa_store(&c->pages, index, e, ND_CACHE_GFP))) {
 		if (e->page)
 			__free_page(e->page);
 		kfree(e);
@@ -132,13 +170,13 @@ static struct nd_cache_entry *entry_new(struct nd_cache *c, unsigned long index)
 }
 
 /* Whole pages are added; part of a page only updates a cached one. */
-static void copy_in(struct nd_cache *c, unsigned long index, unsigned int off,
+static void nd_cache_copy_in(struct nd_cache *c, unsigned long index, unsigned int off,
 		    u8 *data, unsigned int len)
 {
 	struct nd_cache_entry *e = xa_load(&c->pages, index);
 
 	if (!e && len == ND_CACHE_PAGE)
-		e = entry_new(c, index);
+		e = nd_cache_entry_new(c, index);
 	if (!e)
 		return;
 	memcpy(page_address(e->page) + off, data, len);
@@ -147,18 +185,18 @@ static void copy_in(struct nd_cache *c, unsigned long index, unsigned int off,
 
 void nd_cache_fill(struct nd_cache *c, struct request *rq, s64 gen)
 {
-	mutex_lock(&c->lock);
+	spin_lock(&c->lock);
 	if (atomic64_read(&c->gen) == gen)
-		walk_pieces(c, rq, copy_in);
-	mutex_unlock(&c->lock);
+		nd_cache_walk(c, rq, nd_cache_copy_in);
+	spin_unlock(&c->lock);
 }
 
 void nd_cache_write(struct nd_cache *c, struct request *rq)
 {
-	mutex_lock(&c->lock);
+	spin_lock(&c->lock);
 	atomic64_inc(&c->gen);
-	walk_pieces(c, rq, copy_in);
-	mutex_unlock(&c->lock);
+	nd_cache_walk(c, rq, nd_cache_copy_in);
+	spin_unlock(&c->lock);
 }
 
 void nd_cache_invalidate(struct nd_cache *c, struct request *rq)
@@ -166,12 +204,12 @@ void nd_cache_invalidate(struct nd_cache *c, struct request *rq)
 	unsigned long first, last, i;
 	struct nd_cache_entry *e;
 
-	range(rq, &first, &last);
-	mutex_lock(&c->lock);
+	nd_cache_range(rq, &first, &last);
+	spin_lock(&c->lock);
 	atomic64_inc(&c->gen);
 	xa_for_each_range(&c->pages, i, e, first, last)
-		entry_free(c, e);
-	mutex_unlock(&c->lock);
+		nd_cache_entry_free(c, e);
+	spin_unlock(&c->lock);
 }
 
 unsigned long nd_cache_bytes(struct nd_cache *c)

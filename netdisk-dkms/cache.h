@@ -10,21 +10,26 @@
 #include <linux/atomic.h>
 #include <linux/blk-mq.h>
 #include <linux/list.h>
-#include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/xarray.h>
 
+#include "compat.h"
+
 struct nd_cache {
-	struct mutex lock;
+	spinlock_t lock;
 	struct xarray pages;		/* page index -> struct nd_cache_entry */
 	struct list_head lru;		/* most recently used first */
 	unsigned long count;
 	unsigned long limit;		/* pages; 0: cache off */
 	atomic64_t gen;			/* bumped by every completed write */
 	atomic64_t hits, misses, evictions;
+	struct nd_shrinker shrinker;	/* registered while the cache is on */
 };
 
-void nd_cache_init(struct nd_cache *c, unsigned int size_mb);
+int nd_cache_init(struct nd_cache *c, unsigned int size_mb, int disk_index);
 void nd_cache_destroy(struct nd_cache *c);
+/* Forgets everything: what the server holds may have changed. */
+void nd_cache_clear(struct nd_cache *c);
 static inline bool nd_cache_enabled(const struct nd_cache *c)
 {
 	return c->limit;

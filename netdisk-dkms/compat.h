@@ -8,10 +8,13 @@
 
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
+#include <linux/net.h>
+#include <linux/shrinker.h>
+#include <linux/socket.h>
 #include <linux/version.h>
 
-/* hex2bin() left <linux/kernel.h> for its own header */
-#if __has_include("linux/hex.h")
+/* hex2bin() has a header of its own, which <linux/kernel.h> later dropped */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
 #include <linux/hex.h>
 #endif
 
@@ -33,11 +36,22 @@ struct nd_queue_limits {
 	bool fua;
 };
 
+/* queue_rq never sleeps: io_work does the sending */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
-#define ND_TAG_SET_FLAGS BLK_MQ_F_BLOCKING
+#define ND_TAG_SET_FLAGS 0
 #else
-#define ND_TAG_SET_FLAGS (BLK_MQ_F_SHOULD_MERGE | BLK_MQ_F_BLOCKING)
+#define ND_TAG_SET_FLAGS BLK_MQ_F_SHOULD_MERGE
 #endif
+
+/* blk_rq_map_sg() lost its queue argument in 6.15 */
+static inline int nd_map_sg(struct request *rq, struct scatterlist *sg)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
+	return blk_rq_map_sg(rq, sg);
+#else
+	return blk_rq_map_sg(rq->q, rq, sg);
+#endif
+}
 
 static inline struct gendisk *
 nd_alloc_disk(struct blk_mq_tag_set *set, const struct nd_queue_limits *l,
@@ -87,5 +101,76 @@ nd_alloc_disk(struct blk_mq_tag_set *set, const struct nd_queue_limits *l,
 	return disk;
 #endif
 }
+
+/* Hands TCP a page by reference: sendpage went away in 6.5 */
+static inline int nd_send_page(struct socket *sock, struct page *page,
+			       size_t off, size_t len, int flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+	struct bio_vec bv;
+	struct msghdr msg = { .msg_flags = flags | MSG_SPLICE_PAGES };
+
+	bvec_set_page(&bv, page, len, off);
+	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, len);
+	return sock_sendmsg(sock, &msg);
+#else
+	return kernel_sendpage(sock, page, off, len, flags);
+#endif
+}
+
+/* Shrinkers are allocated by the core since 6.7, embedded before. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+struct nd_shrinker {
+	struct shrinker *s;
+};
+
+#define nd_shrinker_owner(sh, type, member) ((type *)(sh)->private_data)
+
+static inline int nd_shrinker_register(struct nd_shrinker *n,
+				       unsigned long (*count)(struct shrinker *,
+							      struct shrink_control *),
+				       unsigned long (*scan)(struct shrinker *,
+							     struct shrink_control *),
+				       void *owner, int disk_index)
+{
+	n->s = shrinker_alloc(0, "netdisk%d-cache", disk_index);
+	if (!n->s)
+		return -ENOMEM;
+	n->s->count_objects = count;
+	n->s->scan_objects = scan;
+	n->s->private_data = owner;
+	shrinker_register(n->s);
+	return 0;
+}
+
+static inline void nd_shrinker_unregister(struct nd_shrinker *n)
+{
+	shrinker_free(n->s);
+}
+#else
+struct nd_shrinker {
+	struct shrinker s;
+};
+
+#define nd_shrinker_owner(sh, type, member) container_of(sh, type, member.s)
+
+static inline int nd_shrinker_register(struct nd_shrinker *n,
+				       unsigned long (*count)(struct shrinker *,
+							      struct shrink_control *),
+				       unsigned long (*scan)(struct shrinker *,
+							     struct shrink_control *),
+				       void *owner, int disk_index)
+{
+	n->s.count_objects = count;
+	n->s.scan_objects = scan;
+	n->s.seeks = DEFAULT_SEEKS;
+	return register_shrinker(&n->s, "netdisk%d-cache", disk_index);
+}
+
+static inline void nd_shrinker_unregister(struct nd_shrinker *n)
+{
+	unregister_shrinker(&n->s);
+}
+#endif
 
 #endif

@@ -38,43 +38,30 @@ void nd_buf_free(struct nd_buf *b)
 	b->data = NULL;
 }
 
-static int hmac_begin(struct crypto_shash **tfm, const u8 *key,
-		      unsigned int key_len)
+struct crypto_shash *nd_hmac_alloc(void)
 {
-	int ret;
-
-	*tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
-	if (IS_ERR(*tfm))
-		return PTR_ERR(*tfm);
-	ret = crypto_shash_setkey(*tfm, key, key_len);
-	if (ret)
-		crypto_free_shash(*tfm);
-	return ret;
+	return crypto_alloc_shash("hmac(sha256)", 0, 0);
 }
 
-int nd_hmac_sha256(const u8 key[ND_HASH_SIZE], const void *data,
-		   unsigned int len, u8 out[ND_HASH_SIZE])
+int nd_hmac_sha256(struct crypto_shash *tfm, const u8 key[ND_HASH_SIZE],
+		   const void *data, unsigned int len, u8 out[ND_HASH_SIZE])
 {
-	struct crypto_shash *tfm;
-	int ret = hmac_begin(&tfm, key, ND_HASH_SIZE);
+	int ret = crypto_shash_setkey(tfm, key, ND_HASH_SIZE);
 
-	if (ret)
-		return ret;
-	ret = crypto_shash_tfm_digest(tfm, data, len, out);
-	crypto_free_shash(tfm);
+	if (!ret)
+		ret = crypto_shash_tfm_digest(tfm, data, len, out);
 	return ret;
 }
 
 /* RFC 5869 HKDF-Expand with SHA-256; info is the concatenation of two parts. */
-static int hkdf_expand(const u8 prk[ND_HASH_SIZE], const char *label,
-		       const u8 *context, unsigned int context_len, u8 *out,
-		       unsigned int out_len)
+static int nd_hkdf_expand(struct crypto_shash *tfm, const u8 prk[ND_HASH_SIZE],
+		       const char *label, const u8 *context,
+		       unsigned int context_len, u8 *out, unsigned int out_len)
 {
 	u8 t[ND_HASH_SIZE];
-	struct crypto_shash *tfm;
 	unsigned int done = 0;
 	u8 counter = 1;
-	int ret = hmac_begin(&tfm, prk, ND_HASH_SIZE);
+	int ret = crypto_shash_setkey(tfm, prk, ND_HASH_SIZE);
 
 	if (ret)
 		return ret;
@@ -102,11 +89,10 @@ static int hkdf_expand(const u8 prk[ND_HASH_SIZE], const char *label,
 		counter++;
 	}
 	memzero_explicit(t, sizeof(t));
-	crypto_free_shash(tfm);
 	return ret;
 }
 
-int nd_derive_keys(const struct nd_client_hello *ch,
+int nd_derive_keys(struct crypto_shash *tfm, const struct nd_client_hello *ch,
 		   const struct nd_server_hello *sh, const u8 psk[ND_KEY_SIZE],
 		   const u8 dh[ND_SHARE_SIZE], struct nd_handshake_keys *k)
 {
@@ -117,7 +103,6 @@ int nd_derive_keys(const struct nd_client_hello *ch,
 	u8 transcript[sizeof(*ch) + sizeof(*sh)];
 	u8 salt[2 * ND_NONCE_SIZE], prk[ND_HASH_SIZE];
 	u8 ikm[ND_KEY_SIZE + ND_SHARE_SIZE];
-	struct crypto_shash *tfm;
 	int i, ret;
 
 	/* one-shot sha256(): its streaming API changed types in 6.16 */
@@ -130,15 +115,13 @@ int nd_derive_keys(const struct nd_client_hello *ch,
 	memcpy(salt + ND_NONCE_SIZE, sh->nonce, ND_NONCE_SIZE);
 	memcpy(ikm, psk, ND_KEY_SIZE);
 	memcpy(ikm + ND_KEY_SIZE, dh, ND_SHARE_SIZE);
-	ret = hmac_begin(&tfm, salt, sizeof(salt));
-	if (ret)
-		goto out;
-	ret = crypto_shash_tfm_digest(tfm, ikm, sizeof(ikm), prk);
-	crypto_free_shash(tfm);
+	ret = crypto_shash_setkey(tfm, salt, sizeof(salt));
+	if (!ret)
+		ret = crypto_shash_tfm_digest(tfm, ikm, sizeof(ikm), prk);
 	if (ret)
 		goto out;
 	for (i = 0; i < ARRAY_SIZE(labels); i++) {
-		ret = hkdf_expand(prk, labels[i], k->th, ND_HASH_SIZE, outs[i],
+		ret = nd_hkdf_expand(tfm, prk, labels[i], k->th, ND_HASH_SIZE, outs[i],
 				  ND_HASH_SIZE);
 		if (ret)
 			break;
@@ -149,14 +132,15 @@ out:
 	return ret;
 }
 
-static int aead_key_epoch(struct nd_aead *a)
+static int nd_aead_key_epoch(struct nd_aead *a)
 {
 	u8 key[ND_KEY_SIZE];
 	int ret;
 
-	ret = hkdf_expand(a->secret, "netdisk2 key", NULL, 0, key, sizeof(key));
+	ret = nd_hkdf_expand(a->hmac, a->secret, "netdisk2 key", NULL, 0, key,
+			  sizeof(key));
 	if (!ret)
-		ret = hkdf_expand(a->secret, "netdisk2 iv", NULL, 0, a->iv,
+		ret = nd_hkdf_expand(a->hmac, a->secret, "netdisk2 iv", NULL, 0, a->iv,
 				  sizeof(a->iv));
 	if (!ret)
 		ret = crypto_aead_setkey(a->tfm, key, sizeof(key));
@@ -166,11 +150,12 @@ static int aead_key_epoch(struct nd_aead *a)
 	return ret;
 }
 
-int nd_aead_init(struct nd_aead *a, const u8 secret[ND_HASH_SIZE])
+int nd_aead_alloc(struct nd_aead *a, struct crypto_shash *hmac)
 {
 	int ret;
 
 	memset(a, 0, sizeof(*a));
+	a->hmac = hmac;
 	a->tfm = crypto_alloc_aead("gcm(aes)", 0, 0);
 	if (IS_ERR(a->tfm)) {
 		ret = PTR_ERR(a->tfm);
@@ -185,14 +170,26 @@ int nd_aead_init(struct nd_aead *a, const u8 secret[ND_HASH_SIZE])
 		ret = -ENOMEM;
 		goto fail;
 	}
-	memcpy(a->secret, secret, ND_HASH_SIZE);
-	ret = aead_key_epoch(a);
-	if (ret)
-		goto fail;
 	return 0;
 fail:
 	nd_aead_free(a);
 	return ret;
+}
+
+int nd_aead_set_secret(struct nd_aead *a, const u8 secret[ND_HASH_SIZE])
+{
+	memcpy(a->secret, secret, ND_HASH_SIZE);
+	a->epoch = 0;
+	return nd_aead_key_epoch(a);
+}
+
+void nd_aead_wipe(struct nd_aead *a)
+{
+	memzero_explicit(a->secret, sizeof(a->secret));
+	memzero_explicit(a->iv, sizeof(a->iv));
+	a->seq = 0;
+	a->bytes = 0;
+	a->epoch = 0;
 }
 
 int nd_aead_next_epoch(struct nd_aead *a)
@@ -200,13 +197,14 @@ int nd_aead_next_epoch(struct nd_aead *a)
 	u8 next[ND_HASH_SIZE];
 	int ret;
 
-	ret = hkdf_expand(a->secret, "netdisk2 upd", NULL, 0, next, sizeof(next));
+	ret = nd_hkdf_expand(a->hmac, a->secret, "netdisk2 upd", NULL, 0, next,
+			  sizeof(next));
 	if (ret)
 		return ret;
 	memcpy(a->secret, next, sizeof(next));
 	memzero_explicit(next, sizeof(next));
 	a->epoch++;
-	return aead_key_epoch(a);
+	return nd_aead_key_epoch(a);
 }
 
 void nd_aead_free(struct nd_aead *a)
@@ -217,9 +215,13 @@ void nd_aead_free(struct nd_aead *a)
 	memzero_explicit(a, sizeof(*a));
 }
 
-/* len counts the clear part; the associated data is header + clear part */
-static int aead_run(struct nd_aead *a, struct nd_buf *b, u32 len, u32 clear,
-		    bool enc)
+
+/*
+ * src and dst each start with assoc bytes of associated data, which dst
+ * only skips; len counts the bytes sealed or opened, without the tag.
+ */
+static int nd_aead_run(struct nd_aead *a, struct scatterlist *src,
+		    struct scatterlist *dst, u32 assoc, u32 len, bool enc)
 {
 	DECLARE_CRYPTO_WAIT(wait);
 	u8 nonce[ND_IV_SIZE];
@@ -230,29 +232,28 @@ static int aead_run(struct nd_aead *a, struct nd_buf *b, u32 len, u32 clear,
 	for (i = 0; i < 8; i++)
 		nonce[4 + i] ^= ((u8 *)&seq)[i];
 	aead_request_set_callback(a->req, CRYPTO_TFM_REQ_MAY_BACKLOG |
-				  CRYPTO_TFM_REQ_MAY_SLEEP, crypto_req_done, &wait);
-	aead_request_set_ad(a->req, sizeof(struct nd_record_header) + clear);
-	aead_request_set_crypt(a->req, b->sgt.sgl, b->sgt.sgl,
-			       enc ? len - clear : len - clear + ND_TAG_SIZE, nonce);
+				  CRYPTO_TFM_REQ_MAY_SLEEP,
+				  crypto_req_done, &wait);
+	aead_request_set_ad(a->req, assoc);
+	aead_request_set_crypt(a->req, src, dst, enc ? len : len + ND_TAG_SIZE,
+			       nonce);
 	ret = crypto_wait_req(enc ? crypto_aead_encrypt(a->req) :
 			      crypto_aead_decrypt(a->req), &wait);
 	if (ret)
 		return ret;
 	a->seq++;
-	a->bytes += len - clear;
+	a->bytes += len;
 	return 0;
 }
 
-int nd_aead_seal(struct nd_aead *a, struct nd_buf *b, u32 len, u32 clear)
+int nd_aead_seal(struct nd_aead *a, struct scatterlist *src,
+		 struct scatterlist *dst, u32 assoc, u32 len)
 {
-	return aead_run(a, b, len, clear, true);
+	return nd_aead_run(a, src, dst, assoc, len, true);
 }
 
-int nd_aead_open(struct nd_aead *a, struct nd_buf *b, u32 len, u32 clear)
+int nd_aead_open(struct nd_aead *a, struct scatterlist *src,
+		 struct scatterlist *dst, u32 assoc, u32 len)
 {
-	int ret = aead_run(a, b, len, clear, false);
-
-	if (ret)
-		memset(b->data + sizeof(struct nd_record_header), 0, len);
-	return ret;
+	return nd_aead_run(a, src, dst, assoc, len, false);
 }

@@ -12,6 +12,7 @@
 #include "netdisk_wire.h"
 
 struct crypto_aead;
+struct crypto_shash;
 struct aead_request;
 
 /* A record buffer: [header][payload][tag], vmalloc'ed, mapped by sgt. */
@@ -24,10 +25,14 @@ struct nd_buf {
 int nd_buf_alloc(struct nd_buf *b, size_t size);
 void nd_buf_free(struct nd_buf *b);
 
-/* One direction of the record stream (docs/protocol.md, "Record layer"). */
+/*
+ * One direction of the record stream (docs/protocol.md, "Record layer").
+ * The transforms are allocated once, at attach; a handshake only sets keys.
+ */
 struct nd_aead {
 	struct crypto_aead *tfm;
 	struct aead_request *req;
+	struct crypto_shash *hmac;	/* borrowed, for the key updates */
 	u8 secret[ND_HASH_SIZE];
 	u8 iv[ND_IV_SIZE];
 	u64 seq;
@@ -35,18 +40,21 @@ struct nd_aead {
 	u64 epoch;
 };
 
-int __must_check nd_aead_init(struct nd_aead *a, const u8 secret[ND_HASH_SIZE]);
+int __must_check nd_aead_alloc(struct nd_aead *a, struct crypto_shash *hmac);
+int __must_check nd_aead_set_secret(struct nd_aead *a,
+				    const u8 secret[ND_HASH_SIZE]);
 int __must_check nd_aead_next_epoch(struct nd_aead *a);
+void nd_aead_wipe(struct nd_aead *a);
 void nd_aead_free(struct nd_aead *a);
 /*
- * Seals the len-byte payload of b in place, tag appended; its first clear
- * bytes stay in the clear, authenticated with the header.
+ * src and dst both start with assoc bytes of associated data (dst only
+ * skips them); len bytes after it are sealed, the tag written after them.
  */
-int __must_check nd_aead_seal(struct nd_aead *a, struct nd_buf *b, u32 len,
-			      u32 clear);
-/* Opens it in place; on failure the payload is wiped. */
-int __must_check nd_aead_open(struct nd_aead *a, struct nd_buf *b, u32 len,
-			      u32 clear);
+int __must_check nd_aead_seal(struct nd_aead *a, struct scatterlist *src,
+			      struct scatterlist *dst, u32 assoc, u32 len);
+/* Opens len bytes and checks the tag after them; dst is garbage on failure. */
+int __must_check nd_aead_open(struct nd_aead *a, struct scatterlist *src,
+			      struct scatterlist *dst, u32 assoc, u32 len);
 
 struct nd_handshake_keys {
 	u8 th[ND_HASH_SIZE];
@@ -56,12 +64,15 @@ struct nd_handshake_keys {
 	u8 sfin[ND_HASH_SIZE];
 };
 
-int __must_check nd_derive_keys(const struct nd_client_hello *ch,
+struct crypto_shash *nd_hmac_alloc(void);
+int __must_check nd_derive_keys(struct crypto_shash *tfm,
+				const struct nd_client_hello *ch,
 				const struct nd_server_hello *sh,
 				const u8 psk[ND_KEY_SIZE],
 				const u8 dh[ND_SHARE_SIZE],
 				struct nd_handshake_keys *k);
-int __must_check nd_hmac_sha256(const u8 key[ND_HASH_SIZE], const void *data,
+int __must_check nd_hmac_sha256(struct crypto_shash *tfm,
+				const u8 key[ND_HASH_SIZE], const void *data,
 				unsigned int len, u8 out[ND_HASH_SIZE]);
 
 #endif

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The block device: blk-mq operations, attach and detach, sysfs attributes. */
+/*
+ * The block device: blk-mq operations, the request lifecycle, and the policy
+ * that recovers a hardware queue whose connection failed: requeue, reconnect
+ * with backoff, and fail I/O once the dead timeout or the retry budget ends.
+ */
 #define pr_fmt(fmt) "netdisk: " fmt
 
 #include <linux/blk-mq.h>
@@ -14,39 +18,26 @@
 static DEFINE_IDA(nd_index_ida);
 static int nd_major;
 
-static blk_status_t nd_queue_rq(struct blk_mq_hw_ctx *hctx,
-				const struct blk_mq_queue_data *bd)
+static u16 nd_wire_type(struct request *rq)
 {
-	struct nd_device *dev = hctx->queue->queuedata;
-	struct nd_conn *c = &dev->conns[hctx->queue_num];
-	struct request *rq = bd->rq;
-	struct nd_cmd *cmd = blk_mq_rq_to_pdu(rq);
-
-	/* ours alone until sent; the cookie keeps counting across uses */
-	cmd->conn = NULL;
-	clear_bit(ND_CMD_INFLIGHT, &cmd->flags);
-	/* a resend keeps its count of timeouts; a new request starts afresh */
-	if (!test_and_clear_bit(ND_CMD_REQUEUED, &cmd->flags))
-		cmd->timeouts = 0;
-	blk_mq_start_request(rq);
-	if (req_op(rq) == REQ_OP_READ && nd_cache_enabled(&dev->cache) &&
-	    nd_cache_read(&dev->cache, rq)) {
-		blk_mq_end_request(rq, BLK_STS_OK);
-		return BLK_STS_OK;
+	switch (req_op(rq)) {
+	case REQ_OP_READ:
+		return ND_CMD_READ;
+	case REQ_OP_WRITE:
+		return ND_CMD_WRITE;
+	case REQ_OP_FLUSH:
+		return ND_CMD_FLUSH;
+	case REQ_OP_DISCARD:
+		return ND_CMD_TRIM;
+	case REQ_OP_WRITE_ZEROES:
+		return ND_CMD_WRITE_ZEROES;
+	default:
+		return U16_MAX;
 	}
-	for (;;) {
-		int ret;
+}
 
-		if (!nd_conn_wait_usable(c)) {
-			atomic64_inc(&dev->stats.errors);
-			return BLK_STS_IOERR;
-		}
-		ret = nd_conn_send_request(c, rq);
-		if (ret == -EOPNOTSUPP)
-			return BLK_STS_NOTSUPP;
-		if (!ret)
-			break;
-	}
+static void nd_account(struct nd_device *dev, struct request *rq)
+{
 	switch (req_op(rq)) {
 	case REQ_OP_READ:
 		atomic64_inc(&dev->stats.reads);
@@ -66,6 +57,69 @@ static blk_status_t nd_queue_rq(struct blk_mq_hw_ctx *hctx,
 		atomic64_inc(&dev->stats.write_zeroes);
 		break;
 	}
+}
+
+/* Fills the wire header and maps the data; nothing is copied. */
+static void nd_prepare(struct nd_cmd *cmd, struct request *rq, u16 type)
+{
+	struct nd_request *wr = &cmd->io.req;
+	u16 flags = 0;
+
+	/* the protocol allows FUA on WRITE and WRITE_ZEROES only */
+	if (rq->cmd_flags & REQ_FUA && (type == ND_CMD_WRITE || type == ND_CMD_WRITE_ZEROES))
+		flags |= ND_CMD_FLAG_FUA;
+	cmd->cookie++;
+	cmd->status = BLK_STS_OK;
+	wr->type = cpu_to_be16(type);
+	wr->flags = cpu_to_be16(flags);
+	wr->length = cpu_to_be32(type == ND_CMD_FLUSH ? 0 : blk_rq_bytes(rq));
+	wr->handle = cpu_to_be64((u64)cmd->cookie << 32 | blk_mq_unique_tag(rq));
+	wr->offset = cpu_to_be64(type == ND_CMD_FLUSH ? 0 : blk_rq_pos(rq) << SECTOR_SHIFT);
+	cmd->io.data_len = 0;
+	cmd->io.data = NULL;
+	if (type == ND_CMD_READ || type == ND_CMD_WRITE) {
+		sg_init_table(cmd->sg, blk_rq_nr_phys_segments(rq));
+		nd_map_sg(rq, cmd->sg);
+		cmd->io.data = cmd->sg;
+		cmd->io.data_len = blk_rq_bytes(rq);
+	}
+	if (type == ND_CMD_READ)
+		cmd->cache_gen = atomic64_read(&cmd->queue->dev->cache.gen);
+}
+
+static blk_status_t nd_queue_rq(struct blk_mq_hw_ctx *hctx,
+				const struct blk_mq_queue_data *bd)
+{
+	struct nd_queue *q = hctx->driver_data;
+	struct nd_device *dev = q->dev;
+	struct request *rq = bd->rq;
+	struct nd_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	u16 type = nd_wire_type(rq);
+
+	if (type == U16_MAX)
+		return BLK_STS_NOTSUPP;
+	if (!nd_conn_live(&q->conn)) {
+		if (!READ_ONCE(q->failing))
+			return BLK_STS_RESOURCE;	/* recovery stops this queue */
+		atomic64_inc(&dev->stats.errors);
+		return BLK_STS_IOERR;
+	}
+	cmd->queue = q;
+	/* a resend keeps its count of timeouts; a new request starts afresh */
+	if (!test_and_clear_bit(ND_CMD_REQUEUED, &cmd->flags))
+		cmd->timeouts = 0;
+	clear_bit(ND_CMD_EXPIRED, &cmd->flags);
+	blk_mq_start_request(rq);
+	if (type == ND_CMD_READ && nd_cache_enabled(&dev->cache) &&
+	    nd_cache_read(&dev->cache, rq)) {
+		blk_mq_end_request(rq, BLK_STS_OK);
+		return BLK_STS_OK;
+	}
+	nd_prepare(cmd, rq, type);
+	nd_account(dev, rq);
+	set_bit(ND_CMD_INFLIGHT, &cmd->flags);
+	/* if the connection just died, its recovery takes the request back */
+	nd_conn_queue(&q->conn, &cmd->io);
 	return BLK_STS_OK;
 }
 
@@ -79,119 +133,305 @@ static void nd_complete_rq(struct request *rq)
 static enum blk_eh_timer_return nd_timeout_rq(struct request *rq)
 {
 	struct nd_cmd *cmd = blk_mq_rq_to_pdu(rq);
-	struct nd_conn *c = cmd->conn;
+	struct nd_queue *q = cmd->queue;
 
-	if (!c || !test_bit(ND_CMD_INFLIGHT, &cmd->flags))
+	if (!q || !test_bit(ND_CMD_INFLIGHT, &cmd->flags))
 		return BLK_EH_RESET_TIMER;
-	if (test_bit(ND_CONN_DEAD, &c->flags) || READ_ONCE(c->dev->removing)) {
-		/* the reconnect work or the teardown owns it */
+	/* a dead connection's recovery or the teardown owns it */
+	if (!nd_conn_live(&q->conn) || READ_ONCE(q->dev->removing))
 		return BLK_EH_RESET_TIMER;
-	}
 	if (++cmd->timeouts >= ND_TIMEOUT_BUDGET || rq->cmd_flags & REQ_FAILFAST_MASK) {
-		/* the budget is spent: fail it here, a late reply is ignored */
-		if (!test_and_clear_bit(ND_CMD_INFLIGHT, &cmd->flags))
-			return BLK_EH_RESET_TIMER;
 		pr_err_ratelimited("netdisk%d: %s at sector %llu unanswered after %u timeouts of %u s, failing it\n",
-				   c->dev->index, blk_op_str(req_op(rq)), blk_rq_pos(rq),
+				   q->dev->index, blk_op_str(req_op(rq)), blk_rq_pos(rq),
 				   cmd->timeouts, nd_request_timeout_s);
-		atomic64_inc(&c->dev->stats.errors);
-		cmd->status = BLK_STS_TIMEOUT;
-		blk_mq_complete_request(rq);
-		return BLK_EH_DONE;
+		set_bit(ND_CMD_EXPIRED, &cmd->flags);
+	} else {
+		pr_warn_ratelimited("netdisk%d: request timed out after %u s, reconnecting\n",
+				    q->dev->index, nd_request_timeout_s);
 	}
-	pr_warn_ratelimited("netdisk%d: request timed out after %u s, reconnecting\n",
-			    c->dev->index, nd_request_timeout_s);
-	nd_conn_fail(c, "request timed out");
+	/* the request may sit in the sender's lists: only recovery can take it */
+	nd_conn_fail(&q->conn);
 	return BLK_EH_RESET_TIMER;
+}
+
+static int nd_init_hctx(struct blk_mq_hw_ctx *hctx, void *data, unsigned int index)
+{
+	struct nd_device *dev = data;
+
+	dev->queues[index].hctx = hctx;
+	hctx->driver_data = &dev->queues[index];
+	return 0;
 }
 
 static const struct blk_mq_ops nd_mq_ops = {
 	.queue_rq	= nd_queue_rq,
 	.complete	= nd_complete_rq,
 	.timeout	= nd_timeout_rq,
+	.init_hctx	= nd_init_hctx,
 };
 
 static const struct block_device_operations nd_fops = {
 	.owner		= THIS_MODULE,
 };
 
-struct iter_ctx {
-	struct nd_conn *conn;	/* only requests sent on it; NULL for all */
+/* Connection callbacks: replies and failures, from io_work or a timeout. */
+
+static struct nd_io *nd_lookup(struct nd_conn *c, u64 handle)
+{
+	struct nd_queue *q = container_of(c, struct nd_queue, conn);
+	struct nd_device *dev = q->dev;
+	u32 tag = lower_32_bits(handle);
+	struct request *rq = NULL;
+	struct nd_cmd *cmd;
+
+	if (blk_mq_unique_tag_to_hwq(tag) == q->hctx->queue_num &&
+	    blk_mq_unique_tag_to_tag(tag) < dev->tag_set.queue_depth)
+		rq = blk_mq_tag_to_rq(q->hctx->tags, blk_mq_unique_tag_to_tag(tag));
+	if (!rq)
+		return ERR_PTR(-EPROTO);
+	cmd = blk_mq_rq_to_pdu(rq);
+	if (cmd->queue != q || READ_ONCE(cmd->cookie) != upper_32_bits(handle))
+		return ERR_PTR(-EPROTO);
+	if (!test_and_clear_bit(ND_CMD_INFLIGHT, &cmd->flags)) {
+		pr_warn_ratelimited("netdisk%d: reply after the request was failed, ignored\n",
+				    dev->index);
+		return NULL;
+	}
+	return &cmd->io;
+}
+
+static blk_status_t nd_blk_status(u32 status)
+{
+	switch (status) {
+	case ND_OK:
+		return BLK_STS_OK;
+	case ND_ERR_NOSPC:
+		return BLK_STS_NOSPC;
+	case ND_ERR_UNSUPPORTED:
+		return BLK_STS_NOTSUPP;
+	case ND_ERR_READ_ONLY:
+		return BLK_STS_PROTECTION;
+	default:
+		return BLK_STS_IOERR;
+	}
+}
+
+/* Write-through: the cache learns only what the server confirmed. */
+static void nd_update_cache(struct nd_device *dev, struct request *rq,
+			    struct nd_cmd *cmd, u32 status)
+{
+	switch (req_op(rq)) {
+	case REQ_OP_READ:
+		if (!status)
+			nd_cache_fill(&dev->cache, rq, cmd->cache_gen);
+		break;
+	case REQ_OP_WRITE:
+		if (!status) {
+			nd_cache_write(&dev->cache, rq);
+			break;
+		}
+		fallthrough;
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		nd_cache_invalidate(&dev->cache, rq);
+		break;
+	default:
+		break;
+	}
+}
+
+static void nd_complete(struct nd_conn *c, struct nd_io *io, u32 status)
+{
+	struct nd_cmd *cmd = container_of(io, struct nd_cmd, io);
+	struct request *rq = blk_mq_rq_from_pdu(cmd);
+	struct nd_device *dev = cmd->queue->dev;
+
+	if (status == ND_STATUS_RESEND) {
+		set_bit(ND_CMD_REQUEUED, &cmd->flags);
+		blk_mq_requeue_request(rq, false);
+		return;
+	}
+	cmd->status = nd_blk_status(status);
+	if (nd_cache_enabled(&dev->cache))
+		nd_update_cache(dev, rq, cmd, status);
+	if (status) {
+		atomic64_inc(&dev->stats.errors);
+		pr_err_ratelimited("netdisk%d: server refused %s at sector %llu: status %u\n",
+				   dev->index, blk_op_str(req_op(rq)), blk_rq_pos(rq), status);
+	}
+	blk_mq_complete_request(rq);
+}
+
+static void nd_failed(struct nd_conn *c)
+{
+	struct nd_queue *q = container_of(c, struct nd_queue, conn);
+
+	q->dead_since = jiffies;
+	blk_mq_stop_hw_queue(q->hctx);
+	if (!READ_ONCE(q->dev->removing))
+		queue_work(nd_wq, &q->recover_work);
+}
+
+static const struct nd_conn_ops nd_conn_ops = {
+	.lookup		= nd_lookup,
+	.complete	= nd_complete,
+	.failed		= nd_failed,
+};
+
+struct nd_take_ctx {
+	struct nd_queue *queue;		/* only its requests; NULL for all */
 	bool requeue;
 };
 
-static bool take_inflight(struct request *rq, void *data)
+static bool nd_take_back(struct request *rq, void *data)
 {
-	struct iter_ctx *ctx = data;
+	struct nd_take_ctx *ctx = data;
 	struct nd_cmd *cmd = blk_mq_rq_to_pdu(rq);
 
-	if (ctx->conn && cmd->conn != ctx->conn)
+	if (ctx->queue && cmd->queue != ctx->queue)
 		return true;
 	if (!test_and_clear_bit(ND_CMD_INFLIGHT, &cmd->flags))
 		return true;
-	if (ctx->requeue) {
+	if (ctx->requeue && !test_bit(ND_CMD_EXPIRED, &cmd->flags)) {
 		set_bit(ND_CMD_REQUEUED, &cmd->flags);
 		blk_mq_requeue_request(rq, false);
+		return true;
+	}
+	if (test_bit(ND_CMD_EXPIRED, &cmd->flags)) {
+		atomic64_inc(&cmd->queue->dev->stats.errors);
+		cmd->status = BLK_STS_TIMEOUT;
 	} else {
 		cmd->status = BLK_STS_IOERR;
-		blk_mq_complete_request(rq);
 	}
+	blk_mq_complete_request(rq);
 	return true;
 }
 
-/* Puts the requests sent on a dead connection back in the queue. */
-void nd_device_requeue_inflight(struct nd_device *dev, struct nd_conn *conn)
+/*
+ * Takes back every request a stopped connection held. The quiesce waits
+ * out any queue_rq that saw the connection live and is still queueing.
+ */
+static void nd_take_back_all(struct nd_device *dev, struct nd_queue *q, bool requeue)
 {
-	struct iter_ctx ctx = { .conn = conn, .requeue = true };
+	struct nd_take_ctx ctx = { .queue = q, .requeue = requeue };
 
-	blk_mq_tagset_busy_iter(&dev->tag_set, take_inflight, &ctx);
+	blk_mq_quiesce_queue(dev->disk->queue);
+	blk_mq_unquiesce_queue(dev->disk->queue);
+	blk_mq_tagset_busy_iter(&dev->tag_set, nd_take_back, &ctx);
 }
 
-void nd_device_fail_inflight(struct nd_device *dev)
+/* Whether the queue's limits and features still describe the export. */
+static bool nd_same_export(const struct nd_export_info *a, const struct nd_export_info *b)
 {
-	struct iter_ctx ctx = { .conn = NULL, .requeue = false };
-
-	blk_mq_tagset_busy_iter(&dev->tag_set, take_inflight, &ctx);
+	return a->size == b->size && a->block_size == b->block_size &&
+	       a->max_io == b->max_io && a->flags == b->flags;
 }
 
-static void nd_conns_teardown(struct nd_device *dev, unsigned int count)
+/* New and requeued requests on q now fail at once, until it reconnects. */
+static void nd_queue_give_up(struct nd_queue *q)
+{
+	WRITE_ONCE(q->failing, true);
+	blk_mq_start_hw_queue(q->hctx);
+	blk_mq_kick_requeue_list(q->dev->disk->queue);
+}
+
+static void nd_recover_work(struct work_struct *work)
+{
+	struct nd_queue *q = container_of(work, struct nd_queue, recover_work);
+	struct nd_device *dev = q->dev;
+	unsigned int delay_ms = 100;
+
+	if (!READ_ONCE(dev->removing))
+		pr_info("netdisk%d (%s): connection %u lost, reconnecting\n",
+			dev->index, dev->target.host, q->conn.index);
+	nd_conn_stop(&q->conn);
+	nd_take_back_all(dev, q, true);
+	/* what the server holds may change while we are away */
+	nd_cache_clear(&dev->cache);
+	while (!READ_ONCE(dev->removing)) {
+		struct nd_export_info info;
+		int ret;
+
+		if (!q->failing && time_after(jiffies, q->dead_since + nd_dead_timeout_s * HZ)) {
+			pr_err("netdisk%d (%s): server unreachable for %u s, failing I/O\n",
+			       dev->index, dev->target.host, nd_dead_timeout_s);
+			nd_queue_give_up(q);
+		}
+		ret = nd_conn_open(&q->conn, &info);
+		if (!ret && nd_same_export(&info, &dev->info)) {
+			atomic64_inc(&dev->stats.reconnects);
+			nd_conn_start(&q->conn);
+			WRITE_ONCE(q->failing, false);
+			pr_info("netdisk%d (%s): connection %u re-established\n",
+				dev->index, dev->target.host, q->conn.index);
+			blk_mq_start_hw_queue(q->hctx);
+			blk_mq_kick_requeue_list(dev->disk->queue);
+			return;
+		}
+		if (!ret) {
+			pr_err("netdisk%d (%s): export changed under us (size, block size, max_io or flags); failing its I/O\n",
+			       dev->index, dev->target.host);
+			nd_conn_stop(&q->conn);
+			nd_queue_give_up(q);
+			return;
+		}
+		wait_event_timeout(dev->wait, READ_ONCE(dev->removing),
+				   msecs_to_jiffies(delay_ms));
+		delay_ms = min(delay_ms * 2, 5000U);
+	}
+}
+
+static void nd_queues_teardown(struct nd_device *dev, unsigned int count)
 {
 	unsigned int i;
 
 	WRITE_ONCE(dev->removing, true);
-	for (i = 0; i < count; i++)
-		nd_conn_shutdown(&dev->conns[i]);
+	wake_up_all(&dev->wait);
+	for (i = 0; i < count; i++) {
+		struct nd_queue *q = &dev->queues[i];
+
+		WRITE_ONCE(q->failing, true);
+		nd_conn_cancel(&q->conn);
+		nd_conn_fail(&q->conn);
+	}
+	for (i = 0; i < count; i++) {
+		cancel_work_sync(&dev->queues[i].recover_work);
+		nd_conn_stop(&dev->queues[i].conn);
+	}
 }
 
-static void nd_conns_free(struct nd_device *dev, unsigned int count)
+static void nd_queues_free(struct nd_device *dev, unsigned int count)
 {
 	unsigned int i;
 
 	for (i = 0; i < count; i++)
-		nd_conn_destroy(&dev->conns[i]);
-	kfree(dev->conns);
+		nd_conn_destroy(&dev->queues[i].conn);
+	kfree(dev->queues);
 }
 
-static int nd_conns_open(struct nd_device *dev, unsigned int *opened)
+static int nd_queues_open(struct nd_device *dev, unsigned int *opened)
 {
 	unsigned int i;
 	int ret;
 
 	*opened = 0;
-	dev->conns = kcalloc(dev->nr_conns, sizeof(*dev->conns), GFP_KERNEL);
-	if (!dev->conns)
+	dev->queues = kcalloc(dev->nr_queues, sizeof(*dev->queues), GFP_KERNEL);
+	if (!dev->queues)
 		return -ENOMEM;
-	for (i = 0; i < dev->nr_conns; i++) {
+	for (i = 0; i < dev->nr_queues; i++) {
+		struct nd_queue *q = &dev->queues[i];
 		struct nd_export_info info;
 
-		ret = nd_conn_init(&dev->conns[i], dev, i);
+		q->dev = dev;
+		INIT_WORK(&q->recover_work, nd_recover_work);
+		ret = nd_conn_init(&q->conn, &dev->target, &nd_conn_ops, dev->index, i);
 		if (ret)
 			return ret;
 		(*opened)++;
-		ret = nd_conn_open(&dev->conns[i], i ? &info : &dev->info);
+		ret = nd_conn_open(&q->conn, i ? &info : &dev->info);
 		if (ret)
 			return ret;
-		if (i && memcmp(&info, &dev->info, sizeof(info))) {
+		if (i && !nd_same_export(&info, &dev->info)) {
 			pr_err("netdisk%d: export changed between connections\n", dev->index);
 			return -EIO;
 		}
@@ -207,8 +447,8 @@ static void nd_set_limits(struct nd_device *dev, struct nd_queue_limits *lim)
 	lim->physical_block_size = bs;
 	lim->max_hw_sectors = dev->info.max_io >> SECTOR_SHIFT;
 	lim->max_segment_size = dev->info.max_io;
-	/* requests are copied into the record buffer: any layout will do */
-	lim->max_segments = USHRT_MAX;
+	/* the request's scatterlist is sealed and opened in place */
+	lim->max_segments = ND_MAX_SEGMENTS;
 	if (dev->info.flags & ND_INFO_TRIM) {
 		lim->max_discard_sectors = UINT_MAX >> SECTOR_SHIFT;
 		lim->discard_granularity = bs;
@@ -217,6 +457,17 @@ static void nd_set_limits(struct nd_device *dev, struct nd_queue_limits *lim)
 		lim->max_write_zeroes_sectors = UINT_MAX >> SECTOR_SHIFT;
 	lim->write_cache = dev->info.flags & ND_INFO_FLUSH;
 	lim->fua = dev->info.flags & ND_INFO_FUA;
+}
+
+static void nd_fail_everything(struct nd_device *dev)
+{
+	unsigned int i;
+
+	/* nothing can reach the server now: fail what was sent, and the rest */
+	nd_take_back_all(dev, NULL, false);
+	for (i = 0; i < dev->nr_queues; i++)
+		blk_mq_start_hw_queue(dev->queues[i].hctx);
+	blk_mq_kick_requeue_list(dev->disk->queue);
 }
 
 int nd_device_attach(const struct nd_target *t, struct nd_device **out)
@@ -231,19 +482,22 @@ int nd_device_attach(const struct nd_target *t, struct nd_device **out)
 	if (!dev)
 		return -ENOMEM;
 	dev->target = *t;
-	dev->nr_conns = t->connections;
-	nd_cache_init(&dev->cache, t->cache_mb);
+	dev->nr_queues = t->connections;
+	init_waitqueue_head(&dev->wait);
 	ret = ida_alloc_max(&nd_index_ida, (1 << MINORBITS) / ND_MINORS - 1, GFP_KERNEL);
 	if (ret < 0)
 		goto out_free_dev;
 	dev->index = ret;
-
-	ret = nd_conns_open(dev, &opened);
+	ret = nd_cache_init(&dev->cache, t->cache_mb, dev->index);
 	if (ret)
-		goto out_free_conns;
+		goto out_free_index;
+
+	ret = nd_queues_open(dev, &opened);
+	if (ret)
+		goto out_free_queues;
 
 	dev->tag_set.ops = &nd_mq_ops;
-	dev->tag_set.nr_hw_queues = dev->nr_conns;
+	dev->tag_set.nr_hw_queues = dev->nr_queues;
 	dev->tag_set.queue_depth = ND_QUEUE_DEPTH;
 	dev->tag_set.numa_node = NUMA_NO_NODE;
 	dev->tag_set.cmd_size = sizeof(struct nd_cmd);
@@ -252,7 +506,7 @@ int nd_device_attach(const struct nd_target *t, struct nd_device **out)
 	dev->tag_set.driver_data = dev;
 	ret = blk_mq_alloc_tag_set(&dev->tag_set);
 	if (ret)
-		goto out_free_conns;
+		goto out_free_queues;
 
 	nd_set_limits(dev, &lim);
 	disk = nd_alloc_disk(&dev->tag_set, &lim, dev);
@@ -271,11 +525,8 @@ int nd_device_attach(const struct nd_target *t, struct nd_device **out)
 	if (dev->info.flags & ND_INFO_READ_ONLY)
 		set_disk_ro(disk, true);
 
-	for (i = 0; i < dev->nr_conns; i++) {
-		ret = nd_conn_start(&dev->conns[i]);
-		if (ret)
-			goto out_put_disk;
-	}
+	for (i = 0; i < dev->nr_queues; i++)
+		nd_conn_start(&dev->queues[i].conn);
 	ret = device_add_disk(NULL, disk, nd_disk_groups);
 	if (ret)
 		goto out_put_disk;
@@ -283,18 +534,21 @@ int nd_device_attach(const struct nd_target *t, struct nd_device **out)
 		dev->index, t->host, t->port, t->export_name, t->identity,
 		dev->info.size, dev->info.block_size,
 		dev->info.flags & ND_INFO_READ_ONLY ? "read-only" : "read-write",
-		dev->nr_conns);
+		dev->nr_queues);
 	*out = dev;
 	return 0;
 
 out_put_disk:
-	nd_conns_teardown(dev, opened);
+	nd_queues_teardown(dev, opened);
+	nd_fail_everything(dev);
 	put_disk(disk);
 out_free_tags:
 	blk_mq_free_tag_set(&dev->tag_set);
-out_free_conns:
-	nd_conns_teardown(dev, opened);
-	nd_conns_free(dev, opened);
+out_free_queues:
+	nd_queues_teardown(dev, opened);
+	nd_queues_free(dev, opened);
+	nd_cache_destroy(&dev->cache);
+out_free_index:
 	ida_free(&nd_index_ida, dev->index);
 out_free_dev:
 	memzero_explicit(dev->target.key, sizeof(dev->target.key));
@@ -305,14 +559,12 @@ out_free_dev:
 void nd_device_detach(struct nd_device *dev)
 {
 	pr_info("netdisk%d: detaching\n", dev->index);
-	nd_conns_teardown(dev, dev->nr_conns);
-	/* nothing can reach the server now: fail what was sent, and the rest */
-	nd_device_fail_inflight(dev);
-	blk_mq_kick_requeue_list(dev->disk->queue);
+	nd_queues_teardown(dev, dev->nr_queues);
+	nd_fail_everything(dev);
 	del_gendisk(dev->disk);
 	put_disk(dev->disk);
 	blk_mq_free_tag_set(&dev->tag_set);
-	nd_conns_free(dev, dev->nr_conns);
+	nd_queues_free(dev, dev->nr_queues);
 	nd_cache_destroy(&dev->cache);
 	ida_free(&nd_index_ida, dev->index);
 	memzero_explicit(dev->target.key, sizeof(dev->target.key));
@@ -330,131 +582,3 @@ void nd_device_exit(void)
 	unregister_blkdev(nd_major, "netdisk");
 	ida_destroy(&nd_index_ida);
 }
-
-/* sysfs: /sys/block/netdiskN/netdisk/ */
-
-static struct nd_device *to_nd(struct device *d)
-{
-	return dev_to_disk(d)->private_data;
-}
-
-#define ND_STRING_ATTR(name, expr)						\
-static ssize_t name##_show(struct device *d, struct device_attribute *a,	\
-			   char *buf)						\
-{										\
-	struct nd_device *dev = to_nd(d);					\
-										\
-	return sysfs_emit(buf, "%s\n", expr);					\
-}										\
-static DEVICE_ATTR_RO(name)
-
-#define ND_COUNTER_ATTR(name)							\
-static ssize_t name##_show(struct device *d, struct device_attribute *a,	\
-			   char *buf)						\
-{										\
-	return sysfs_emit(buf, "%lld\n",					\
-			  atomic64_read(&to_nd(d)->stats.name));		\
-}										\
-static DEVICE_ATTR_RO(name)
-
-ND_STRING_ATTR(host, dev->target.host);
-ND_STRING_ATTR(export, dev->target.export_name);
-ND_STRING_ATTR(identity, dev->target.identity);
-ND_COUNTER_ATTR(reads);
-ND_COUNTER_ATTR(writes);
-ND_COUNTER_ATTR(flushes);
-ND_COUNTER_ATTR(discards);
-ND_COUNTER_ATTR(write_zeroes);
-ND_COUNTER_ATTR(bytes_read);
-ND_COUNTER_ATTR(bytes_written);
-ND_COUNTER_ATTR(errors);
-ND_COUNTER_ATTR(reconnects);
-
-#define ND_CACHE_ATTR(name)							\
-static ssize_t cache_##name##_show(struct device *d,				\
-				   struct device_attribute *a, char *buf)	\
-{										\
-	return sysfs_emit(buf, "%lld\n",					\
-			  atomic64_read(&to_nd(d)->cache.name));		\
-}										\
-static DEVICE_ATTR_RO(cache_##name)
-
-ND_CACHE_ATTR(hits);
-ND_CACHE_ATTR(misses);
-ND_CACHE_ATTR(evictions);
-
-static ssize_t cache_bytes_show(struct device *d, struct device_attribute *a,
-				char *buf)
-{
-	return sysfs_emit(buf, "%lu\n", nd_cache_bytes(&to_nd(d)->cache));
-}
-static DEVICE_ATTR_RO(cache_bytes);
-
-static ssize_t cache_limit_bytes_show(struct device *d, struct device_attribute *a,
-				      char *buf)
-{
-	return sysfs_emit(buf, "%lu\n", to_nd(d)->cache.limit << 12);
-}
-static DEVICE_ATTR_RO(cache_limit_bytes);
-
-static ssize_t port_show(struct device *d, struct device_attribute *a, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", to_nd(d)->target.port);
-}
-static DEVICE_ATTR_RO(port);
-
-static ssize_t connections_show(struct device *d, struct device_attribute *a,
-				char *buf)
-{
-	return sysfs_emit(buf, "%u\n", to_nd(d)->nr_conns);
-}
-static DEVICE_ATTR_RO(connections);
-
-static ssize_t state_show(struct device *d, struct device_attribute *a, char *buf)
-{
-	struct nd_device *dev = to_nd(d);
-	unsigned int i, dead = 0;
-
-	if (READ_ONCE(dev->removing))
-		return sysfs_emit(buf, "detaching\n");
-	for (i = 0; i < dev->nr_conns; i++)
-		dead += test_bit(ND_CONN_DEAD, &dev->conns[i].flags);
-	if (!dead)
-		return sysfs_emit(buf, "connected\n");
-	return sysfs_emit(buf, "%s\n", READ_ONCE(dev->dead_logged) ? "failed" : "reconnecting");
-}
-static DEVICE_ATTR_RO(state);
-
-static struct attribute *nd_disk_attrs[] = {
-	&dev_attr_host.attr,
-	&dev_attr_port.attr,
-	&dev_attr_export.attr,
-	&dev_attr_identity.attr,
-	&dev_attr_state.attr,
-	&dev_attr_connections.attr,
-	&dev_attr_reads.attr,
-	&dev_attr_writes.attr,
-	&dev_attr_flushes.attr,
-	&dev_attr_discards.attr,
-	&dev_attr_write_zeroes.attr,
-	&dev_attr_bytes_read.attr,
-	&dev_attr_bytes_written.attr,
-	&dev_attr_errors.attr,
-	&dev_attr_reconnects.attr,
-	&dev_attr_cache_hits.attr,
-	&dev_attr_cache_misses.attr,
-	&dev_attr_cache_evictions.attr,
-	&dev_attr_cache_bytes.attr,
-	&dev_attr_cache_limit_bytes.attr,
-	NULL,
-};
-
-static const struct attribute_group nd_disk_group = {
-	.name = "netdisk",
-	.attrs = nd_disk_attrs,
-};
-
-const struct attribute_group *nd_disk_groups[] = {
-	&nd_disk_group,
-	NULL,
-};

@@ -19,30 +19,30 @@
 #include "compat.h"
 #include "netdisk.h"
 
-static char *address;
-module_param(address, charp, 0444);
+static char *nd_param_address;
+module_param_named(address, nd_param_address, charp, 0444);
 MODULE_PARM_DESC(address, "Server to attach at load: IPv4 or IPv6 literal. Default: none");
 
-static unsigned short port = ND_DEFAULT_PORT;
-module_param(port, ushort, 0444);
+static unsigned short nd_param_port = ND_DEFAULT_PORT;
+module_param_named(port, nd_param_port, ushort, 0444);
 MODULE_PARM_DESC(port, "Server port. Default: 26547");
 
-static char *export;
-module_param(export, charp, 0444);
+static char *nd_param_export;
+module_param_named(export, nd_param_export, charp, 0444);
 MODULE_PARM_DESC(export, "Export name. Default: the server's default export");
 
-static char *identity;
-module_param(identity, charp, 0444);
+static char *nd_param_identity;
+module_param_named(identity, nd_param_identity, charp, 0444);
 MODULE_PARM_DESC(identity, "Identity presented to the server. Default: the host name");
 
-static char *server;
-module_param(server, charp, 0444);
+static char *nd_param_server;
+module_param_named(server, nd_param_server, charp, 0444);
 MODULE_PARM_DESC(server, "Name the server must answer to (docs/protocol.md). Default: the address");
 
-static u8 key[ND_KEY_SIZE];
-static bool key_set;
+static u8 nd_param_key[ND_KEY_SIZE];
+static bool nd_param_key_set;
 
-static int key_param_set(const char *val, const struct kernel_param *kp)
+static int nd_key_param_set(const char *val, const struct kernel_param *kp)
 {
 	/* room for a key and a newline: anything longer is refused, not cut */
 	char buf[2 * ND_KEY_SIZE + 2], hex[2 * ND_KEY_SIZE + 1];
@@ -54,30 +54,30 @@ static int key_param_set(const char *val, const struct kernel_param *kp)
 	ok = strlen(val) < sizeof(buf) && strlen(trimmed) == 2 * ND_KEY_SIZE;
 	strscpy(hex, trimmed, sizeof(hex));
 	memzero_explicit(buf, sizeof(buf));
-	if (!ok || hex2bin(key, hex, ND_KEY_SIZE)) {
+	if (!ok || hex2bin(nd_param_key, hex, ND_KEY_SIZE)) {
 		memzero_explicit(hex, sizeof(hex));
 		pr_err("key must be 64 hex digits\n");
 		return -EINVAL;
 	}
 	memzero_explicit(hex, sizeof(hex));
-	key_set = true;
+	nd_param_key_set = true;
 	return 0;
 }
 
-static const struct kernel_param_ops key_param_ops = {
-	.set = key_param_set,
+static const struct kernel_param_ops nd_key_param_ops = {
+	.set = nd_key_param_set,
 };
 
 /* Mode 0: the key never appears under /sys/module/netdisk/parameters. */
-module_param_cb(key, &key_param_ops, NULL, 0);
+module_param_cb(key, &nd_key_param_ops, NULL, 0);
 MODULE_PARM_DESC(key, "Pre-shared key, 64 hex digits (write-only)");
 
-static unsigned int connections;
-module_param(connections, uint, 0444);
+static unsigned int nd_param_connections;
+module_param_named(connections, nd_param_connections, uint, 0444);
 MODULE_PARM_DESC(connections, "Connections (hardware queues) per disk. Default: min(online CPUs, 4)");
 
-static unsigned int cache_mb;
-module_param(cache_mb, uint, 0444);
+static unsigned int nd_param_cache_mb;
+module_param_named(cache_mb, nd_param_cache_mb, uint, 0444);
 MODULE_PARM_DESC(cache_mb, "Write-through cache per disk, MiB; 0 is off. Default: 0");
 
 unsigned int nd_dead_timeout_s = 30;
@@ -93,11 +93,12 @@ module_param_named(rekey_records, nd_rekey_records, uint, 0444);
 MODULE_PARM_DESC(rekey_records, "Rotate the send key after this many records (testing). Default: 1048576");
 
 struct workqueue_struct *nd_wq;
+struct workqueue_struct *nd_io_wq;
 static LIST_HEAD(nd_devices);
 static DEFINE_MUTEX(nd_devices_lock);
 static struct kobject *nd_kobj;
 
-static bool valid_name(const char *s, bool allow_empty)
+static bool nd_valid_name(const char *s, bool allow_empty)
 {
 	size_t i, n = strlen(s);
 
@@ -109,7 +110,7 @@ static bool valid_name(const char *s, bool allow_empty)
 	return true;
 }
 
-static int parse_address(struct nd_target *t, const char *addr)
+static int nd_parse_address(struct nd_target *t, const char *addr)
 {
 	struct sockaddr_in *in4 = (struct sockaddr_in *)&t->addr;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&t->addr;
@@ -135,50 +136,56 @@ static int parse_address(struct nd_target *t, const char *addr)
 	return -EINVAL;
 }
 
-static void default_identity(char *out)
+static void nd_default_identity(char *out)
 {
 	char host[__NEW_UTS_LEN + 1];
 
 	strscpy(host, utsname()->nodename, sizeof(host));
 	host[strcspn(host, ".")] = '\0';
-	if (!valid_name(host, false))
+	if (!nd_valid_name(host, false))
 		strscpy(host, "netdisk", sizeof(host));
 	strscpy(out, host, ND_NAME_SIZE);
 }
 
-static int default_connections(void)
+static int nd_default_connections(void)
 {
 	return min_t(unsigned int, num_online_cpus(), 4);
 }
 
-static int target_finish(struct nd_target *t, const char *addr)
+static int nd_target_finish(struct nd_target *t, const char *addr)
 {
 	if (!t->identity[0])
-		default_identity(t->identity);
-	if (!valid_name(t->identity, false)) {
+		nd_default_identity(t->identity);
+	if (!nd_valid_name(t->identity, false)) {
 		pr_err("invalid identity '%s'\n", t->identity);
 		return -EINVAL;
 	}
-	if (!valid_name(t->export_name, true)) {
+	if (!nd_valid_name(t->export_name, true)) {
 		pr_err("invalid export name '%s'\n", t->export_name);
 		return -EINVAL;
 	}
 	if (!t->connections)
-		t->connections = default_connections();
+		t->connections = nd_default_connections();
 	if (t->connections > ND_MAX_CONNECTIONS) {
 		pr_err("at most %d connections\n", ND_MAX_CONNECTIONS);
 		return -EINVAL;
 	}
+	/* a hardware queue without a CPU would never be used */
+	if (t->connections > num_online_cpus()) {
+		pr_info("%u connections asked for, %u CPUs online: using %u\n",
+			t->connections, num_online_cpus(), num_online_cpus());
+		t->connections = num_online_cpus();
+	}
 	if (!t->port)
 		return -EINVAL;
-	if (t->server_name[0] && !valid_name(t->server_name, false)) {
+	if (t->server_name[0] && !nd_valid_name(t->server_name, false)) {
 		pr_err("invalid server name '%s'\n", t->server_name);
 		return -EINVAL;
 	}
-	return parse_address(t, addr);
+	return nd_parse_address(t, addr);
 }
 
-static int attach(struct nd_target *t)
+static int nd_attach(struct nd_target *t)
 {
 	struct nd_device *dev;
 	int ret;
@@ -194,7 +201,7 @@ static int attach(struct nd_target *t)
 }
 
 /* "address=A [port=P] [export=E] [identity=I] [server=S] [connections=N] [cache_mb=N] key=HEX" */
-static ssize_t attach_store(struct kobject *kobj, struct kobj_attribute *attr,
+static ssize_t nd_attach_store(struct kobject *kobj, struct kobj_attribute *attr,
 			    const char *buf, size_t count)
 {
 	struct nd_target *t;
@@ -259,9 +266,9 @@ static ssize_t attach_store(struct kobject *kobj, struct kobj_attribute *attr,
 	}
 	if (!addr[0] || !have_key)
 		goto bad;
-	ret = target_finish(t, addr);
+	ret = nd_target_finish(t, addr);
 	if (!ret)
-		ret = attach(t);
+		ret = nd_attach(t);
 	goto out;
 bad:
 	pr_err("attach: expected address=ADDR key=HEX [port=N] [export=NAME] [identity=NAME] [server=NAME] [connections=N] [cache_mb=N]\n");
@@ -277,7 +284,7 @@ out:
 }
 
 /* "netdiskN" or "N" */
-static ssize_t detach_store(struct kobject *kobj, struct kobj_attribute *attr,
+static ssize_t nd_detach_store(struct kobject *kobj, struct kobj_attribute *attr,
 			    const char *buf, size_t count)
 {
 	struct nd_device *dev, *found = NULL;
@@ -303,15 +310,15 @@ static ssize_t detach_store(struct kobject *kobj, struct kobj_attribute *attr,
 	return count;
 }
 
-static struct kobj_attribute attach_attr = __ATTR_WO(attach);
-static struct kobj_attribute detach_attr = __ATTR_WO(detach);
-static struct attribute *control_attrs[] = {
-	&attach_attr.attr,
-	&detach_attr.attr,
+static struct kobj_attribute nd_attach_attr = __ATTR(attach, 0200, NULL, nd_attach_store);
+static struct kobj_attribute nd_detach_attr = __ATTR(detach, 0200, NULL, nd_detach_store);
+static struct attribute *nd_control_attrs[] = {
+	&nd_attach_attr.attr,
+	&nd_detach_attr.attr,
 	NULL,
 };
 
-static const struct attribute_group control_group = { .attrs = control_attrs };
+static const struct attribute_group nd_control_group = { .attrs = nd_control_attrs };
 
 static int __init nd_init(void)
 {
@@ -324,53 +331,60 @@ static int __init nd_init(void)
 	nd_wq = alloc_workqueue("netdisk", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
 	if (!nd_wq)
 		return -ENOMEM;
+	nd_io_wq = alloc_workqueue("netdisk_io", WQ_MEM_RECLAIM | WQ_HIGHPRI | WQ_UNBOUND, 0);
+	if (!nd_io_wq) {
+		ret = -ENOMEM;
+		goto out_wq;
+	}
 	ret = nd_device_init();
 	if (ret)
-		goto out_wq;
+		goto out_io_wq;
 	nd_kobj = kobject_create_and_add("netdisk", kernel_kobj);
 	if (!nd_kobj) {
 		ret = -ENOMEM;
 		goto out_dev;
 	}
-	ret = sysfs_create_group(nd_kobj, &control_group);
+	ret = sysfs_create_group(nd_kobj, &nd_control_group);
 	if (ret)
 		goto out_kobj;
-	if (address) {
-		struct nd_target t = { .port = port, .connections = connections,
-				       .cache_mb = cache_mb };
+	if (nd_param_address) {
+		struct nd_target t = { .port = nd_param_port, .connections = nd_param_connections,
+				       .cache_mb = nd_param_cache_mb };
 
-		if (!key_set) {
+		if (!nd_param_key_set) {
 			pr_err("address= given without key=\n");
 			ret = -EINVAL;
 			goto out_kobj;
 		}
-		memcpy(t.key, key, sizeof(key));
-		if (strscpy(t.export_name, export ? export : "", ND_NAME_SIZE) < 0 ||
-		    strscpy(t.identity, identity ? identity : "", ND_NAME_SIZE) < 0 ||
-		    strscpy(t.server_name, server ? server : "", ND_NAME_SIZE) < 0) {
+		memcpy(t.key, nd_param_key, sizeof(nd_param_key));
+		if (strscpy(t.export_name, nd_param_export ? nd_param_export : "", ND_NAME_SIZE) < 0 ||
+		    strscpy(t.identity, nd_param_identity ? nd_param_identity : "", ND_NAME_SIZE) < 0 ||
+		    strscpy(t.server_name, nd_param_server ? nd_param_server : "", ND_NAME_SIZE) < 0) {
 			pr_err("export, identity and server are at most %d characters\n",
 			       ND_NAME_SIZE - 1);
 			ret = -EINVAL;
 			goto out_kobj;
 		}
-		ret = target_finish(&t, address);
+		ret = nd_target_finish(&t, nd_param_address);
 		if (!ret)
-			ret = attach(&t);
+			ret = nd_attach(&t);
 		memzero_explicit(&t, sizeof(t));
 		if (ret) {
-			pr_err("cannot attach %s: error %d\n", address, ret);
+			pr_err("cannot attach %s: error %d\n", nd_param_address, ret);
 			goto out_kobj;
 		}
 	}
-	memzero_explicit(key, sizeof(key));
+	memzero_explicit(nd_param_key, sizeof(nd_param_key));
 	return 0;
 out_kobj:
 	kobject_put(nd_kobj);
 out_dev:
 	nd_device_exit();
+out_io_wq:
+	destroy_workqueue(nd_io_wq);
 out_wq:
 	destroy_workqueue(nd_wq);
-	memzero_explicit(key, sizeof(key));
+	memzero_explicit(nd_param_key, sizeof(nd_param_key));
 	return ret;
 }
 
@@ -384,6 +398,7 @@ static void __exit nd_exit(void)
 		nd_device_detach(dev);
 	}
 	nd_device_exit();
+	destroy_workqueue(nd_io_wq);
 	destroy_workqueue(nd_wq);
 }
 

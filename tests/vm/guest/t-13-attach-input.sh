@@ -22,4 +22,11 @@ dmesg | grep -q "at most 63 characters" || die "no log line for the long name"
 insmod /test/netdisk.ko address=127.0.0.1 key="$(key)" timeout=0 2>/dev/null &&
 	die "timeout=0 was accepted"
 [ -z "$(ls /sys/block | grep netdisk)" ] || die "a disk appeared"
+# more connections than CPUs opened sockets no CPU ever used
+cpus=$(grep -c '^processor' /proc/cpuinfo)
+check insmod /test/netdisk.ko address=127.0.0.1 key="$(key)" connections=$((cpus + 2))
+wait_dev netdisk0
+[ "$(attr netdisk0 connections)" = "$cpus" ] ||
+	die "connections=$((cpus + 2)) on $cpus CPUs gave $(attr netdisk0 connections) connections"
+check rmmod netdisk
 stop_server

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The protocol v2 handshake over a blocking socket, bounded by a deadline. */
+#ifndef _NETDISK_HANDSHAKE_H
+#define _NETDISK_HANDSHAKE_H
+
+#include <crypto/curve25519.h>
+#include <linux/net.h>
+#include <linux/socket.h>
+
+#include "crypto.h"
+#include "netdisk_wire.h"
+
+/* What a user asks for when attaching a disk. */
+struct nd_target {
+	char host[64];			/* as given: IPv4 or IPv6 literal */
+	struct sockaddr_storage addr;
+	u16 port;
+	char export_name[ND_NAME_SIZE];
+	char identity[ND_NAME_SIZE];
+	char server_name[ND_NAME_SIZE];	/* the name the server must answer to */
+	u8 key[ND_KEY_SIZE];
+	unsigned int connections;
+	unsigned int cache_mb;
+};
+
+/* Kept from attach to detach, so that a reconnect allocates nothing. */
+struct nd_handshake {
+	struct crypto_shash *hmac;
+	struct nd_client_hello ch;
+	struct nd_server_hello sh;
+	struct nd_handshake_keys k;
+	u8 priv[CURVE25519_KEY_SIZE];
+	u8 dh[CURVE25519_KEY_SIZE];
+	u8 mac[ND_HASH_SIZE];
+	u8 fin[ND_HASH_SIZE];
+};
+
+int nd_handshake_init(struct nd_handshake *hs);
+void nd_handshake_free(struct nd_handshake *hs);
+/*
+ * Runs the handshake on a connected socket; on success the record keys are
+ * in hs->k.c2s and hs->k.s2c, for the caller to take and wipe.
+ */
+int nd_handshake_run(struct nd_handshake *hs, struct socket *sock,
+		     const struct nd_target *t, unsigned long deadline,
+		     int disk_index);
+/* Sends or receives exactly len bytes, blocking, until deadline (jiffies). */
+int nd_sock_xfer_until(struct socket *sock, void *buf, size_t len, bool send,
+		       unsigned long deadline);
+
+#endif

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/* What a disk shows in /sys/block/netdiskN/netdisk/. */
+#include <linux/blkdev.h>
+#include <linux/device.h>
+
+#include "netdisk.h"
+
+static struct nd_device *nd_to_device(struct device *d)
+{
+	return dev_to_disk(d)->private_data;
+}
+
+/* DEVICE_ATTR_RO() with the names prefixed */
+#define ND_ATTR_RO(name)							\
+static struct device_attribute nd_attr_##name =				\
+	__ATTR(name, 0444, nd_##name##_show, NULL)
+
+#define ND_STRING_ATTR(name, expr)						\
+static ssize_t nd_##name##_show(struct device *d, struct device_attribute *a,	\
+			   char *buf)						\
+{										\
+	struct nd_device *dev = nd_to_device(d);					\
+										\
+	return sysfs_emit(buf, "%s\n", expr);					\
+}										\
+ND_ATTR_RO(name)
+
+#define ND_COUNTER_ATTR(name)							\
+static ssize_t nd_##name##_show(struct device *d, struct device_attribute *a,	\
+			   char *buf)						\
+{										\
+	return sysfs_emit(buf, "%lld\n",					\
+			  atomic64_read(&nd_to_device(d)->stats.name));		\
+}										\
+ND_ATTR_RO(name)
+
+ND_STRING_ATTR(host, dev->target.host);
+ND_STRING_ATTR(export, dev->target.export_name);
+ND_STRING_ATTR(identity, dev->target.identity);
+ND_COUNTER_ATTR(reads);
+ND_COUNTER_ATTR(writes);
+ND_COUNTER_ATTR(flushes);
+ND_COUNTER_ATTR(discards);
+ND_COUNTER_ATTR(write_zeroes);
+ND_COUNTER_ATTR(bytes_read);
+ND_COUNTER_ATTR(bytes_written);
+ND_COUNTER_ATTR(errors);
+ND_COUNTER_ATTR(reconnects);
+
+#define ND_CACHE_ATTR(name)							\
+static ssize_t nd_cache_##name##_show(struct device *d,				\
+				   struct device_attribute *a, char *buf)	\
+{										\
+	return sysfs_emit(buf, "%lld\n",					\
+			  atomic64_read(&nd_to_device(d)->cache.name));		\
+}										\
+ND_ATTR_RO(cache_##name)
+
+ND_CACHE_ATTR(hits);
+ND_CACHE_ATTR(misses);
+ND_CACHE_ATTR(evictions);
+
+static ssize_t nd_cache_bytes_show(struct device *d, struct device_attribute *a,
+				char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", nd_cache_bytes(&nd_to_device(d)->cache));
+}
+ND_ATTR_RO(cache_bytes);
+
+static ssize_t nd_cache_limit_bytes_show(struct device *d, struct device_attribute *a,
+				      char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", nd_to_device(d)->cache.limit << 12);
+}
+ND_ATTR_RO(cache_limit_bytes);
+
+static ssize_t nd_port_show(struct device *d, struct device_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", nd_to_device(d)->target.port);
+}
+ND_ATTR_RO(port);
+
+static ssize_t nd_connections_show(struct device *d, struct device_attribute *a,
+				char *buf)
+{
+	return sysfs_emit(buf, "%u\n", nd_to_device(d)->nr_queues);
+}
+ND_ATTR_RO(connections);
+
+static ssize_t nd_state_show(struct device *d, struct device_attribute *a, char *buf)
+{
+	struct nd_device *dev = nd_to_device(d);
+	unsigned int i, down = 0, failing = 0;
+
+	if (READ_ONCE(dev->removing))
+		return sysfs_emit(buf, "detaching\n");
+	for (i = 0; i < dev->nr_queues; i++) {
+		down += !nd_conn_live(&dev->queues[i].conn);
+		failing += READ_ONCE(dev->queues[i].failing);
+	}
+	if (!down)
+		return sysfs_emit(buf, "connected\n");
+	return sysfs_emit(buf, "%s\n", failing ? "failed" : "reconnecting");
+}
+ND_ATTR_RO(state);
+
+static struct attribute *nd_disk_attrs[] = {
+	&nd_attr_host.attr,
+	&nd_attr_port.attr,
+	&nd_attr_export.attr,
+	&nd_attr_identity.attr,
+	&nd_attr_state.attr,
+	&nd_attr_connections.attr,
+	&nd_attr_reads.attr,
+	&nd_attr_writes.attr,
+	&nd_attr_flushes.attr,
+	&nd_attr_discards.attr,
+	&nd_attr_write_zeroes.attr,
+	&nd_attr_bytes_read.attr,
+	&nd_attr_bytes_written.attr,
+	&nd_attr_errors.attr,
+	&nd_attr_reconnects.attr,
+	&nd_attr_cache_hits.attr,
+	&nd_attr_cache_misses.attr,
+	&nd_attr_cache_evictions.attr,
+	&nd_attr_cache_bytes.attr,
+	&nd_attr_cache_limit_bytes.attr,
+	NULL,
+};
+
+static const struct attribute_group nd_disk_group = {
+	.name = "netdisk",
+	.attrs = nd_disk_attrs,
+};
+
+const struct attribute_group *nd_disk_groups[] = {
+	&nd_disk_group,
+	NULL,
+};
