@@ -124,7 +124,8 @@ static int nd_try_send(struct nd_conn *c)
 		size_t len = min_t(size_t, c->tx_len - c->tx_off, PAGE_SIZE - off);
 		int flags = MSG_DONTWAIT | MSG_NOSIGNAL;
 
-		if (c->tx_off + len < c->tx_len || !list_empty(&c->send_list))
+		/* never across records: the next may wait for a reply to this one */
+		if (c->tx_off + len < c->tx_len)
 			flags |= MSG_MORE;
 		/* TCP takes a reference to the page rather than a copy */
 		ret = nd_send_page(c->sock, vmalloc_to_page(p), off, len, flags);
@@ -187,8 +188,11 @@ static int nd_handle_reply(struct nd_conn *c, u32 len)
 		c->tx_answered = max(c->tx_answered, io->record);
 	if (!io || !data_len || nd_io_is_write(io) || data_len != io->data_len) {
 		ret = nd_open_in_place(c, len);
-		if (ret)
+		if (ret) {
+			if (io)
+				c->ops->complete(c, io, ND_STATUS_RESEND);
 			goto bad_tag;
+		}
 		if (io && data_len) {
 			nd_conn_err(c, "reply carries %u bytes for a request of %u\n",
 				    data_len, nd_io_is_write(io) ? 0 : io->data_len);
