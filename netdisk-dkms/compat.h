@@ -119,6 +119,8 @@ static inline int nd_send_page(struct socket *sock, struct page *page,
 }
 
 /* Shrinkers are allocated by the core since 6.7, embedded before. */
+typedef unsigned long (*nd_shrink_fn)(struct shrinker *s, struct shrink_control *sc);
+
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
 struct nd_shrinker {
 	struct shrinker *s;
@@ -126,12 +128,8 @@ struct nd_shrinker {
 
 #define nd_shrinker_owner(sh, type, member) ((type *)(sh)->private_data)
 
-static inline int nd_shrinker_register(struct nd_shrinker *n,
-				       unsigned long (*count)(struct shrinker *,
-							      struct shrink_control *),
-				       unsigned long (*scan)(struct shrinker *,
-							     struct shrink_control *),
-				       void *owner, int disk_index)
+static inline int nd_shrinker_register(struct nd_shrinker *n, nd_shrink_fn count,
+				       nd_shrink_fn scan, void *owner, int disk_index)
 {
 	n->s = shrinker_alloc(0, "netdisk%d-cache", disk_index);
 	if (!n->s)
@@ -154,12 +152,8 @@ struct nd_shrinker {
 
 #define nd_shrinker_owner(sh, type, member) container_of(sh, type, member.s)
 
-static inline int nd_shrinker_register(struct nd_shrinker *n,
-				       unsigned long (*count)(struct shrinker *,
-							      struct shrink_control *),
-				       unsigned long (*scan)(struct shrinker *,
-							     struct shrink_control *),
-				       void *owner, int disk_index)
+static inline int nd_shrinker_register(struct nd_shrinker *n, nd_shrink_fn count,
+				       nd_shrink_fn scan, void *owner, int disk_index)
 {
 	n->s.count_objects = count;
 	n->s.scan_objects = scan;

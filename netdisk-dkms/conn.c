@@ -581,10 +581,6 @@ int nd_conn_open(struct nd_conn *c, struct nd_export_info *info)
 		nd_release_sock(c, sock);
 		goto out;
 	}
-	lock_sock(sock->sk);
-	sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
-	sock->sk->sk_sndtimeo = MAX_SCHEDULE_TIMEOUT;
-	release_sock(sock->sk);
 	c->sock = sock;
 out:
 	memalloc_noio_restore(noio);
