@@ -33,4 +33,7 @@ check ctl detach netdisk1
 /usr/bin/udevadm settle
 [ ! -e /dev/netdisk/127.0.0.1 ] && [ ! -e /dev/netdisk/127.0.0.1-ro ] || die "links left after detach"
 check rmmod netdisk
+# the suites after this one must not share the disks with udev's probes:
+# a blkid that still holds a new disk open makes their rmmod fail with EAGAIN
+/usr/bin/udevadm control --exit || die "udevd did not exit"
 stop_server
