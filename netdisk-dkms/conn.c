@@ -10,6 +10,7 @@
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/sched/mm.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <net/sock.h>
 #include <net/tcp.h>
@@ -166,7 +167,11 @@ static int nd_open_in_place(struct nd_conn *c, u32 len)
 	return nd_aead_open(&c->rx, sg, sg, REC_HDR + clear, len - clear);
 }
 
-static int nd_handle_reply(struct nd_conn *c, u32 len)
+/*
+ * src is the whole record: rx_buf, or the headers in rx_buf chained to the
+ * socket's buffers that hold the rest.
+ */
+static int nd_handle_reply(struct nd_conn *c, struct scatterlist *src, u32 len)
 {
 	struct nd_reply *rp = (struct nd_reply *)(c->rx_buf.data + REC_HDR);
 	u32 data_len = len - REPLY_HDR;
@@ -187,7 +192,8 @@ static int nd_handle_reply(struct nd_conn *c, u32 len)
 	if (io)
 		c->tx_answered = max(c->tx_answered, io->record);
 	if (!io || !data_len || nd_io_is_write(io) || data_len != io->data_len) {
-		ret = nd_open_in_place(c, len);
+		ret = nd_aead_open(&c->rx, src, c->rx_buf.sgt.sgl,
+				   REC_HDR + REPLY_HDR, data_len);
 		if (ret) {
 			if (io)
 				c->ops->complete(c, io, ND_STATUS_RESEND);
@@ -203,9 +209,10 @@ static int nd_handle_reply(struct nd_conn *c, u32 len)
 			c->ops->complete(c, io, be32_to_cpu(rp->status));
 		return 0;
 	}
+	if (src == c->rx_buf.sgt.sgl)
+		WRITE_ONCE(c->rx_copied, c->rx_copied + data_len);
 	nd_head_sg(c->rx_dst, &c->rx_buf, REC_HDR + REPLY_HDR, io->data);
-	ret = nd_aead_open(&c->rx, c->rx_buf.sgt.sgl, c->rx_dst,
-			   REC_HDR + REPLY_HDR, data_len);
+	ret = nd_aead_open(&c->rx, src, c->rx_dst, REC_HDR + REPLY_HDR, data_len);
 	if (ret) {
 		/* the pages hold garbage: the owner sends the request again */
 		c->ops->complete(c, io, ND_STATUS_RESEND);
@@ -218,7 +225,7 @@ bad_tag:
 	return -EBADMSG;
 }
 
-static int nd_handle_record(struct nd_conn *c)
+static int nd_handle_record(struct nd_conn *c, struct scatterlist *src)
 {
 	struct nd_record_header *h = (struct nd_record_header *)c->rx_buf.data;
 	u32 len = be32_to_cpu(h->length);
@@ -226,7 +233,7 @@ static int nd_handle_record(struct nd_conn *c)
 
 	switch (h->type) {
 	case ND_REC_REPLY:
-		return nd_handle_reply(c, len);
+		return nd_handle_reply(c, src, len);
 	case ND_REC_KEY_UPDATE:
 		if (len)
 			return -EPROTO;
@@ -242,6 +249,117 @@ static int nd_handle_record(struct nd_conn *c)
 	}
 }
 
+/* What a reply's data is read after: the record header and the reply header. */
+#define RX_HEAD		(REC_HDR + REPLY_HDR)
+
+/* sg entries an skb may need, at most; frag lists nested deeper are refused. */
+static unsigned int nd_skb_max_segs(const struct sk_buff *skb)
+{
+	const struct sk_buff *frag;
+	unsigned int n = 1 + skb_shinfo(skb)->nr_frags;
+
+	skb_walk_frags(skb, frag) {
+		if (skb_has_frag_list(frag))
+			return UINT_MAX;
+		n += 1 + skb_shinfo(frag)->nr_frags;
+	}
+	return n;
+}
+
+/*
+ * Maps the len bytes at the socket's read position, which TCP holds in
+ * order, into c->rx_skb_sg; the caller holds the socket lock and unmarks
+ * the end after use. -EMSGSIZE if they span more than ND_RX_SEGS entries.
+ */
+static int nd_map_socket(struct nd_conn *c, struct sock *sk, u32 len)
+{
+	struct scatterlist *sg = c->rx_skb_sg;
+	u32 seq = tcp_sk(sk)->copied_seq;
+	struct sk_buff *skb;
+	unsigned int n = 0;
+	int ret;
+
+	skb_queue_walk(&sk->sk_receive_queue, skb) {
+		u32 offset = seq - TCP_SKB_CB(skb)->seq;
+		u32 take;
+
+		if (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN)
+			offset--;
+		if (offset >= skb->len)
+			continue;
+		if (nd_skb_max_segs(skb) > ND_RX_SEGS - n)
+			return -EMSGSIZE;
+		take = min(skb->len - offset, len);
+		ret = skb_to_sgvec_nomark(skb, sg + n, offset, take);
+		if (ret < 0)
+			return ret;
+		n += ret;
+		seq += take;
+		len -= take;
+		if (!len) {
+			sg_mark_end(&sg[n - 1]);
+			return n;
+		}
+	}
+	return -EMSGSIZE;
+}
+
+static int nd_skip(read_descriptor_t *desc, struct sk_buff *skb,
+		   unsigned int offset, size_t len)
+{
+	size_t n = min_t(size_t, len, desc->count);
+
+	desc->count -= n;
+	return n;
+}
+
+/*
+ * The rest of a reply, once TCP holds all of it, is opened from the
+ * socket's buffers straight into the request's pages, and only then
+ * consumed. 1: handled; 0: wait for more, or copy it if rx_copy is now
+ * set; <0: failed.
+ */
+static int nd_recv_in_place(struct nd_conn *c)
+{
+	struct sock *sk = c->sock->sk;
+	u32 rest = c->rx_len - RX_HEAD;
+	read_descriptor_t desc = { .count = rest };
+	u32 queued;
+	int n, ret;
+
+	lock_sock(sk);
+	queued = max(tcp_inq(sk), 0);
+	if (queued < rest) {
+		u32 window = tcp_receive_window(tcp_sk(sk));
+
+		/*
+		 * Wait while the server can still send: the window grows as
+		 * data arrives, even unread. Once less than a segment of it is
+		 * left short of the record, or memory is short, copy instead.
+		 */
+		if (sk->sk_err || sk->sk_shutdown & RCV_SHUTDOWN ||
+		    (queued + window < rest && window < tcp_sk(sk)->advmss) ||
+		    atomic_read(&sk->sk_rmem_alloc) >= READ_ONCE(sk->sk_rcvbuf))
+			c->rx_copy = true;
+		release_sock(sk);
+		return 0;
+	}
+	n = nd_map_socket(c, sk, rest);
+	if (n < 0) {
+		c->rx_copy = true;
+		release_sock(sk);
+		return 0;
+	}
+	nd_head_sg(c->rx_src, &c->rx_buf, RX_HEAD, c->rx_skb_sg);
+	ret = nd_handle_record(c, c->rx_src);
+	sg_unmark_end(&c->rx_skb_sg[n - 1]);
+	c->sock->ops->read_sock(sk, &desc, nd_skip);
+	release_sock(sk);
+	if (!ret && desc.count)
+		ret = -EPROTO;
+	return ret ? ret : 1;
+}
+
 /* >0: progress; 0: the socket is empty; <0: failed. */
 static int nd_try_recv(struct nd_conn *c)
 {
@@ -249,12 +367,22 @@ static int nd_try_recv(struct nd_conn *c)
 
 	for (;;) {
 		size_t want = c->rx_len ? c->rx_len : REC_HDR;
-		struct kvec iov = {
-			.iov_base = c->rx_buf.data + c->rx_off,
-			.iov_len = want - c->rx_off,
-		};
+		struct kvec iov;
 		struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
 
+		if (c->rx_len && !c->rx_copy) {
+			if (c->rx_off == RX_HEAD) {
+				ret = nd_recv_in_place(c);
+				if (ret)
+					goto done;
+				if (!c->rx_copy)
+					return progress;
+				continue;
+			}
+			want = RX_HEAD;
+		}
+		iov.iov_base = c->rx_buf.data + c->rx_off;
+		iov.iov_len = want - c->rx_off;
 		ret = kernel_recvmsg(c->sock, &msg, &iov, 1, iov.iov_len,
 				     msg.msg_flags);
 		if (ret == -EAGAIN)
@@ -267,16 +395,22 @@ static int nd_try_recv(struct nd_conn *c)
 			continue;
 		if (!c->rx_len) {
 			struct nd_record_header *h = (void *)c->rx_buf.data;
+			u32 len = be32_to_cpu(h->length);
 
 			if (!nd_header_valid(c, h))
 				return -EPROTO;
-			c->rx_len = REC_HDR + be32_to_cpu(h->length) + ND_TAG_SIZE;
+			c->rx_len = REC_HDR + len + ND_TAG_SIZE;
+			/* only a reply's data is worth opening where it lies */
+			c->rx_copy = h->type != ND_REC_REPLY || len <= REPLY_HDR;
 			continue;
 		}
-		ret = nd_handle_record(c);
+		if (c->rx_off < c->rx_len)
+			continue;
+		ret = nd_handle_record(c, c->rx_buf.sgt.sgl);
+done:
 		c->rx_off = 0;
 		c->rx_len = 0;
-		return ret ? ret : 1;
+		return ret < 0 ? ret : 1;
 	}
 }
 
@@ -566,6 +700,8 @@ int nd_conn_open(struct nd_conn *c, struct nd_export_info *info)
 	sock->sk->sk_use_task_frag = false;
 	sk_set_memalloc(sock->sk);
 	tcp_sock_set_nodelay(sock->sk);
+	/* a reply is opened where TCP queued it: the window must hold a record */
+	sock_set_rcvbuf(sock->sk, 2 * BUF_SIZE);
 
 	mutex_lock(&c->connect_lock);
 	c->connecting = c->cancelled ? NULL : sock;
@@ -619,6 +755,12 @@ int nd_conn_init(struct nd_conn *c, const struct nd_target *t,
 	ret = nd_buf_alloc(&c->rx_buf, BUF_SIZE);
 	if (ret)
 		goto fail_bufs;
+	c->rx_skb_sg = kvmalloc_array(ND_RX_SEGS, sizeof(*c->rx_skb_sg), GFP_KERNEL);
+	if (!c->rx_skb_sg) {
+		ret = -ENOMEM;
+		goto fail_bufs;
+	}
+	sg_init_table(c->rx_skb_sg, ND_RX_SEGS);
 	return 0;
 fail_bufs:
 	while (i--)
@@ -638,6 +780,7 @@ void nd_conn_destroy(struct nd_conn *c)
 
 	for (i = 0; i < ND_TX_BUFS; i++)
 		nd_buf_free(&c->tx_bufs[i]);
+	kvfree(c->rx_skb_sg);
 	nd_buf_free(&c->rx_buf);
 	nd_aead_free(&c->rx);
 	nd_aead_free(&c->tx);

@@ -60,6 +60,8 @@ struct nd_conn_ops {
 };
 
 #define ND_TX_BUFS	2
+/* sg entries over the socket's buffers that one reply may be opened from */
+#define ND_RX_SEGS	1024
 
 enum nd_conn_flags {
 	ND_CONN_LIVE,			/* callbacks installed, io_work may run */
@@ -102,11 +104,20 @@ struct nd_conn {
 	struct nd_buf *tx_buf;		/* where the record being sent lies */
 	struct scatterlist tx_src[2];	/* header, then the request's data */
 
-	/* receive side, io_work only */
+	/*
+	 * Receive side, io_work only. Record and reply headers are read into
+	 * rx_buf; a reply's data is opened from the socket's own buffers into
+	 * the request's pages, unless it must be copied into rx_buf first
+	 * (rx_copy): too fragmented, or more than TCP will queue unread.
+	 */
 	size_t rx_off, rx_len;
+	bool rx_copy;
 	struct nd_aead rx;
 	struct nd_buf rx_buf;
+	struct scatterlist *rx_skb_sg;	/* ND_RX_SEGS entries */
+	struct scatterlist rx_src[2];	/* headers, then rx_skb_sg */
 	struct scatterlist rx_dst[2];	/* reply header, then the request's data */
+	u64 rx_copied;			/* reply data bytes that were copied */
 
 	struct nd_handshake hs;		/* scratch and transforms, kept from attach */
 };

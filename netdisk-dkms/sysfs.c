@@ -74,6 +74,20 @@ static ssize_t nd_cache_limit_bytes_show(struct device *d, struct device_attribu
 }
 ND_ATTR_RO(cache_limit_bytes);
 
+/* Reply data that had to be copied before it was opened (see conn.h). */
+static ssize_t nd_rx_copied_bytes_show(struct device *d, struct device_attribute *a,
+				       char *buf)
+{
+	struct nd_device *dev = nd_to_device(d);
+	unsigned int i;
+	u64 sum = 0;
+
+	for (i = 0; i < dev->nr_queues; i++)
+		sum += READ_ONCE(dev->queues[i].conn.rx_copied);
+	return sysfs_emit(buf, "%llu\n", sum);
+}
+ND_ATTR_RO(rx_copied_bytes);
+
 static ssize_t nd_port_show(struct device *d, struct device_attribute *a, char *buf)
 {
 	return sysfs_emit(buf, "%u\n", nd_to_device(d)->target.port);
@@ -120,6 +134,7 @@ static struct attribute *nd_disk_attrs[] = {
 	&nd_attr_bytes_written.attr,
 	&nd_attr_errors.attr,
 	&nd_attr_reconnects.attr,
+	&nd_attr_rx_copied_bytes.attr,
 	&nd_attr_cache_hits.attr,
 	&nd_attr_cache_misses.attr,
 	&nd_attr_cache_evictions.attr,
