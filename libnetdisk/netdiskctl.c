@@ -35,6 +35,7 @@ struct client_opts {
 	char server_name[ND_NAME_SIZE];	/* "": the URI's host */
 	unsigned int connections;
 	bool progress;
+	bool json;
 	uint64_t rekey_records;
 };
 
@@ -65,7 +66,7 @@ static void usage(FILE *out)
 "       netdiskctl overlay merge DIR EXPORT IDENTITY BASE NEW-IMAGE\n"
 "\n"
 "copy transfers a whole image; one of SRC and DST is a local file or block\n"
-"device, the other a netdisk:// URI.\n"
+"device, or - for standard input or output, the other a netdisk:// URI.\n"
 "\n"
 "  -K, --key-file=PATH    key file: a bare key, or 'identity key' lines\n"
 "                         (default: $NETDISK_KEY_FILE or " DEFAULT_CLIENT_KEY_FILE ")\n"
@@ -75,6 +76,7 @@ static void usage(FILE *out)
 "  -j, --connections=N    parallel connections (copy: 4; attach: the\n"
 "                         module's default, min(CPUs, 4))\n"
 "  -p, --progress         show progress (default when stderr is a terminal)\n"
+"      --json             info, list: print JSON\n"
 "  -h, --help             show this help\n");
 }
 
@@ -119,6 +121,48 @@ static int cmd_keygen(void)
 	return 0;
 }
 
+/* A JSON string: the names here are plain, but a URI is the user's text. */
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+static void print_info_json(const char *target, const struct nd_export_info *info)
+{
+	static const struct { uint32_t flag; const char *name; } features[] = {
+		{ ND_INFO_FLUSH, "flush" },
+		{ ND_INFO_FUA, "fua" },
+		{ ND_INFO_TRIM, "trim" },
+		{ ND_INFO_WRITE_ZEROES, "write-zeroes" },
+	};
+	const char *sep = "";
+
+	printf("{\"uri\": ");
+	json_string(target);
+	printf(", \"size\": %llu, \"block_size\": %u, \"max_request\": %u, "
+	       "\"read_only\": %s, \"features\": [",
+	       (unsigned long long)info->size, info->block_size, info->max_io,
+	       info->flags & ND_INFO_READ_ONLY ? "true" : "false");
+	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
+		if (info->flags & features[i].flag) {
+			printf("%s\"%s\"", sep, features[i].name);
+			sep = ", ";
+		}
+	}
+	printf("]}\n");
+}
+
 static int cmd_info(const struct client_opts *o, const char *target)
 {
 	uint8_t key[ND_KEY_SIZE];
@@ -132,6 +176,10 @@ static int cmd_info(const struct client_opts *o, const char *target)
 	load_key(o, key);
 	client_open(&c, &uri, o, key);
 	f = c.info.flags;
+	if (o->json) {
+		print_info_json(target, &c.info);
+		goto out;
+	}
 	printf("size: %llu\n", (unsigned long long)c.info.size);
 	printf("block size: %u\n", c.info.block_size);
 	printf("max request: %u\n", c.info.max_io);
@@ -139,6 +187,7 @@ static int cmd_info(const struct client_opts *o, const char *target)
 	printf("features:%s%s%s%s\n", f & ND_INFO_FLUSH ? " flush" : "",
 	       f & ND_INFO_FUA ? " fua" : "", f & ND_INFO_TRIM ? " trim" : "",
 	       f & ND_INFO_WRITE_ZEROES ? " write-zeroes" : "");
+out:
 	nd_client_close(&c);
 	nd_wipe(key, sizeof(key));
 	return 0;
@@ -152,6 +201,12 @@ struct copy {
 	bool upload;
 	int local_fd;
 	bool sparse_ok;		/* local side is a fresh file: skip zero chunks */
+	/*
+	 * local side is a pipe (-), in order: one worker; a download keeps one
+	 * request in flight, an upload ends early at the end of its input
+	 * (size shrinks, and only that worker reads it)
+	 */
+	bool stream;
 	uint64_t size;
 	uint32_t chunk;
 	atomic_uint_fast64_t next;	/* next offset to hand out */
@@ -197,23 +252,68 @@ static bool take_chunk(struct copy *cp, uint64_t *off, uint32_t *len)
 	return true;
 }
 
+/* Reads up to len bytes of a stream: fewer only at its end. */
+static ssize_t read_stream(int fd, uint8_t *p, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = read(fd, p + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (!n)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+static int write_stream(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* 0: sent; 1: nothing to send, the input ended; -1: failed. */
 static int send_chunk(struct copy *cp, struct nd_client *c, uint64_t off, uint32_t len)
 {
 	uint8_t *data;
 	ssize_t n;
 
 	if (!cp->upload)
-		return nd_client_send(c, ND_CMD_READ, 0, off, off, len, NULL);
+		return nd_client_send(c, ND_CMD_READ, 0, off, off, len, NULL) ? -1 : 0;
 	data = nd_client_write_data(c);
-	n = pread(cp->local_fd, data, len, (off_t)off);
+	if (cp->stream) {
+		n = read_stream(cp->local_fd, data, len);
+		if (n >= 0 && n < (ssize_t)len) {
+			cp->size = off + (uint64_t)n;
+			len = (uint32_t)n;
+			if (!n)
+				return 1;
+		}
+	} else {
+		n = pread(cp->local_fd, data, len, (off_t)off);
+	}
 	if (n != (ssize_t)len) {
 		copy_fail(cp, "reading source at offset %llu: %s",
 			  (unsigned long long)off, n < 0 ? strerror(errno) : "short read");
 		return -1;
 	}
 	if (all_zero(data, len) && (c->info.flags & ND_INFO_WRITE_ZEROES))
-		return nd_client_send(c, ND_CMD_WRITE_ZEROES, 0, off, off, len, NULL);
-	return nd_client_send(c, ND_CMD_WRITE, 0, off, off, len, data);
+		return nd_client_send(c, ND_CMD_WRITE_ZEROES, 0, off, off, len, NULL) ? -1 : 0;
+	return nd_client_send(c, ND_CMD_WRITE, 0, off, off, len, data) ? -1 : 0;
 }
 
 static int finish_chunk(struct copy *cp, const struct nd_client_reply *r)
@@ -237,7 +337,9 @@ static int finish_chunk(struct copy *cp, const struct nd_client_reply *r)
 		}
 		int ret = 0;
 
-		if (!(cp->sparse_ok && all_zero(r->data, r->length)))
+		if (cp->stream)
+			ret = write_stream(cp->local_fd, r->data, r->length) ? -errno : 0;
+		else if (!(cp->sparse_ok && all_zero(r->data, r->length)))
 			ret = nd_pwrite_full(cp->local_fd, r->data, r->length, off);
 		if (ret) {
 			copy_fail(cp, "writing destination at offset %llu: %s",
@@ -254,7 +356,7 @@ static void *copy_worker(void *arg)
 	struct copy *cp = arg;
 	struct nd_client c;
 	struct nd_client_reply r;
-	unsigned int inflight = 0;
+	unsigned int inflight = 0, window = cp->stream && !cp->upload ? 1 : COPY_WINDOW;
 	char err[512];
 
 	if (nd_client_open(&c, cp->uri, cp->o->identity,
@@ -270,8 +372,12 @@ static void *copy_worker(void *arg)
 		uint64_t off;
 		uint32_t len;
 
-		while (inflight < COPY_WINDOW && take_chunk(cp, &off, &len)) {
-			if (send_chunk(cp, &c, off, len)) {
+		while (inflight < window && take_chunk(cp, &off, &len)) {
+			int ret = send_chunk(cp, &c, off, len);
+
+			if (ret > 0)
+				break;
+			if (ret) {
 				if (c.s.send_error[0])
 					copy_fail(cp, "%s: %s", cp->uri->host, c.s.send_error);
 				goto out;
@@ -375,6 +481,8 @@ static int cmd_copy(const struct client_opts *o, const char *src, const char *ds
 	double t0;
 	char err[512], temp[PATH_MAX] = "";
 	struct stat st;
+	unsigned int o_connections = o->connections;
+	uint64_t probe_size;
 
 	if (nd_is_uri(src) == nd_is_uri(dst))
 		die("copy needs exactly one netdisk:// URI and one local path "
@@ -389,9 +497,14 @@ static int cmd_copy(const struct client_opts *o, const char *src, const char *ds
 	cp.key = key;
 	client_open(&probe, &uri, o, key);
 	cp.chunk = probe.info.max_io;
-	if (cp.upload) {
-		if (probe.info.flags & ND_INFO_READ_ONLY)
-			die("%s: export is read-only", remote);
+	cp.stream = !strcmp(local, "-");
+	if (cp.upload && probe.info.flags & ND_INFO_READ_ONLY)
+		die("%s: export is read-only", remote);
+	if (cp.stream) {
+		cp.local_fd = cp.upload ? STDIN_FILENO : STDOUT_FILENO;
+		cp.size = probe.info.size;
+		o_connections = 1;
+	} else if (cp.upload) {
 		cp.local_fd = open(local, O_RDONLY | O_CLOEXEC);
 		if (cp.local_fd < 0)
 			die("%s: %s", local, strerror(errno));
@@ -418,11 +531,13 @@ static int cmd_copy(const struct client_opts *o, const char *src, const char *ds
 			cp.sparse_ok = true;
 		}
 	}
+	probe_size = probe.info.size;
 	nd_client_close(&probe);
 
-	show = o->progress || isatty(2);
+	/* a stream's size may shrink under its worker: no progress bar */
+	show = !cp.stream && (o->progress || isatty(2));
 	t0 = now();
-	for (; started < o->connections; started++)
+	for (; started < o_connections; started++)
 		if (pthread_create(&threads[started], NULL, copy_worker, &cp))
 			break;
 	if (!started) {
@@ -441,7 +556,12 @@ static int cmd_copy(const struct client_opts *o, const char *src, const char *ds
 	if (show)
 		show_progress(&cp, now() - t0, true);
 	nd_wipe(key, sizeof(key));
-	if (!cp.upload && !cp.failed && fsync(cp.local_fd))
+	if (cp.stream && cp.upload && !cp.failed && cp.size == probe_size &&
+	    read_stream(cp.local_fd, (uint8_t[1]){ 0 }, 1) > 0)
+		copy_fail(&cp, "standard input is longer than the export (%llu bytes); "
+			  "its first %llu bytes were written", (unsigned long long)cp.size,
+			  (unsigned long long)cp.size);
+	if (!cp.upload && !cp.stream && !cp.failed && fsync(cp.local_fd))
 		copy_fail(&cp, "%s: %s", local, strerror(errno));
 	if (close(cp.local_fd) && !cp.upload)
 		copy_fail(&cp, "%s: %s", local, strerror(errno));
@@ -575,15 +695,19 @@ static void read_attr(const char *disk, const char *attr, char *out, size_t len)
 	fclose(f);
 }
 
-static int cmd_list(void)
+static int cmd_list(const struct client_opts *o)
 {
 	struct dirent **names;
 	int n = scandir("/sys/block", &names, NULL, versionsort);
+	const char *sep = "";
 
 	if (n < 0)
 		die("/sys/block: %s", strerror(errno));
-	printf("%-10s %-24s %-6s %-16s %-16s %s\n", "DISK", "HOST", "PORT", "EXPORT",
-	       "IDENTITY", "STATE");
+	if (o->json)
+		printf("[");
+	else
+		printf("%-10s %-24s %-6s %-16s %-16s %s\n", "DISK", "HOST", "PORT",
+		       "EXPORT", "IDENTITY", "STATE");
 	for (int i = 0; i < n; i++) {
 		char host[80], port[16], exp[80], id[80], state[32];
 		const char *d = names[i]->d_name;
@@ -594,12 +718,23 @@ static int cmd_list(void)
 			read_attr(d, "export", exp, sizeof(exp));
 			read_attr(d, "identity", id, sizeof(id));
 			read_attr(d, "state", state, sizeof(state));
-			printf("%-10s %-24s %-6s %-16s %-16s %s\n", d, host, port,
-			       exp[0] ? exp : "(default)", id, state);
+			if (o->json) {
+				/* sysfs gives names the module validated: no escapes */
+				printf("%s{\"disk\": \"%s\", \"host\": \"%s\", \"port\": %s, "
+				       "\"export\": \"%s\", \"identity\": \"%s\", "
+				       "\"state\": \"%s\"}", sep, d, host, port[0] ? port : "0",
+				       exp, id, state);
+				sep = ", ";
+			} else {
+				printf("%-10s %-24s %-6s %-16s %-16s %s\n", d, host, port,
+				       exp[0] ? exp : "(default)", id, state);
+			}
 		}
 		free(names[i]);
 	}
 	free(names);
+	if (o->json)
+		printf("]\n");
 	return 0;
 }
 
@@ -720,6 +855,7 @@ int main(int argc, char **argv)
 		{ "server-name", required_argument, NULL, 'S' },
 		{ "connections", required_argument, NULL, 'j' },
 		{ "progress", no_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'J' },
 		{ "rekey-records", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -755,6 +891,9 @@ int main(int argc, char **argv)
 		case 'p':
 			o.progress = true;
 			break;
+		case 'J':
+			o.json = true;
+			break;
 		case 'R':
 			o.rekey_records = strtoull(optarg, &end, 10);
 			if (*end || !o.rekey_records)
@@ -779,7 +918,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "keygen") && optind == argc)
 		return cmd_keygen();
 	if (!strcmp(cmd, "list") && optind == argc)
-		return cmd_list();
+		return cmd_list(&o);
 	if (!strcmp(cmd, "overlay") && optind + 2 == argc && !strcmp(argv[optind], "list"))
 		return cmd_overlay_list(argv[optind + 1]);
 	if (!strcmp(cmd, "overlay") && optind + 4 == argc && !strcmp(argv[optind], "reset"))

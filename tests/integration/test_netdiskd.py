@@ -5,6 +5,7 @@ test client and raw sockets, with a tampering proxy in between where needed."""
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -512,6 +513,45 @@ class NetdiskdTest(Harness):
                                capture_output=True, text=True)
             self.assertNotEqual(r.returncode, 0)
             self.assertIn(why, r.stderr)
+
+    def test_copy_through_pipes(self):
+        disk = self.image("disk.img", 8 * MiB)
+        srv = self.server("--file", disk, "--key-file", self.key)
+        ctl = [os.path.join(BUILD, "netdiskctl"), "copy", "--key-file", self.key,
+               "--identity", "tester"]
+        # '-' is standard input: a length that is no multiple of a request
+        data = os.urandom(3 * MiB + 4321) + bytes(MiB) + os.urandom(777)
+        r = subprocess.run(ctl + ["-", self.uri(srv.port)], input=data,
+                           capture_output=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "-")))
+        with open(disk, "rb") as f:
+            self.assertEqual(f.read(len(data)), data)
+        # and standard output: the whole export, in order
+        r = subprocess.run(ctl + [self.uri(srv.port), "-"], capture_output=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(r.stdout), 8 * MiB)
+        self.assertEqual(r.stdout[:len(data)], data)
+        self.assertEqual(r.stdout, open(disk, "rb").read())
+        # more input than the export holds is an error, not silently cut
+        r = subprocess.run(ctl + ["-", self.uri(srv.port)], input=bytes(8 * MiB + 1),
+                           capture_output=True, timeout=120)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"longer than the export", r.stderr)
+
+    def test_info_json(self):
+        disk = self.image("disk.img", 3 * MiB)
+        srv = self.server("--file", disk, "--key-file", self.key, "--read-only")
+        r = self.ctl("info", "--json", self.uri(srv.port))
+        info = json.loads(r.stdout)
+        self.assertEqual(info["uri"], self.uri(srv.port))
+        self.assertEqual(info["size"], 3 * MiB)
+        self.assertEqual(info["block_size"], 512)
+        self.assertEqual(info["max_request"], MiB)
+        self.assertIs(info["read_only"], True)
+        self.assertIsInstance(info["features"], list)
+        self.assertNotIn("write-zeroes", info["features"])
+        self.assertIn("flush", info["features"])
 
     def test_sigterm_answers_accepted_requests(self):
         disk = self.image("disk.img", 256 * MiB)

@@ -15,6 +15,9 @@ ctl() { /usr/sbin/netdiskctl "$@"; }
 ctl list > /tmp/list
 grep -q "netdisk0 *127.0.0.1 *26547 *(default) *guest *connected" /tmp/list || die "list: $(cat /tmp/list)"
 grep -q "netdisk1 *127.0.0.1 *26547 *ro *guest *connected" /tmp/list || die "list ro"
+ctl list --json > /tmp/list.json
+grep -qx '\[{"disk": "netdisk0", "host": "127.0.0.1", "port": 26547, "export": "", "identity": "guest", "state": "connected"}, {"disk": "netdisk1", "host": "127.0.0.1", "port": 26547, "export": "ro", "identity": "guest", "state": "connected"}\]' /tmp/list.json ||
+	die "list --json: $(cat /tmp/list.json)"
 /usr/bin/udevadm settle
 [ "$(readlink /dev/netdisk/127.0.0.1)" = ../netdisk0 ] || die "no /dev/netdisk/127.0.0.1"
 [ "$(readlink /dev/netdisk/127.0.0.1-ro)" = ../netdisk1 ] || die "no /dev/netdisk/127.0.0.1-ro"
