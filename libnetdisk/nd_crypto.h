@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "netdisk_wire.h"
+#include <netdisk/wire.h>
 
 int nd_random(void *buf, size_t len);
 int nd_sha256(const void *data, size_t len, uint8_t out[ND_HASH_SIZE]);

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "nd_session.h"
-#include "netdisk_wire.h"
+#include <netdisk/wire.h>
 
 struct nd_key_entry {
 	char identity[ND_NAME_SIZE];

@@ -17,7 +17,7 @@
 
 #include "crypto.h"
 #include "handshake.h"
-#include "netdisk_wire.h"
+#include <netdisk/wire.h>
 
 /* What the server said about the export. */
 struct nd_export_info {

@@ -9,7 +9,7 @@
 #include <linux/scatterlist.h>
 #include <linux/types.h>
 
-#include "netdisk_wire.h"
+#include <netdisk/wire.h>
 
 struct crypto_aead;
 struct crypto_shash;

@@ -8,7 +8,7 @@
 #include <linux/socket.h>
 
 #include "crypto.h"
-#include "netdisk_wire.h"
+#include <netdisk/wire.h>
 
 /* What a user asks for when attaching a disk. */
 struct nd_target {

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "netdisk_wire.h"
+#include <netdisk/wire.h>
 
 #define CONFIG_MAX_LISTEN 16
 #define DEFAULT_CONFIG_PATH "/etc/netdisk/netdiskd.conf"

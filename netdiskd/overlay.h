@@ -28,7 +28,7 @@
 #include <sys/types.h>
 
 #include "backend.h"
-#include "netdisk_wire.h"
+#include <netdisk/wire.h>
 
 #define OVERLAY_BLOCK 4096
 #define OVERLAY_CHUNK 4096		/* map bytes loaded and written as one */

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "backend.h"
-#include "netdisk_wire.h"
+#include <netdisk/wire.h>
 
 struct request {
 	uint16_t type;

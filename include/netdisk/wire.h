@@ -6,8 +6,8 @@
  * network byte order (big-endian); all structures are packed by layout, with
  * no implicit padding.
  */
-#ifndef _NETDISK_WIRE_H
-#define _NETDISK_WIRE_H
+#ifndef _UAPI_NETDISK_WIRE_H
+#define _UAPI_NETDISK_WIRE_H
 
 #include <linux/types.h>
 
@@ -149,4 +149,4 @@ static inline __u32 nd_record_clear_len(__u8 type)
 	return type == ND_REC_REPLY ? sizeof(struct nd_reply) : 0;
 }
 
-#endif /* _NETDISK_WIRE_H */
+#endif /* _UAPI_NETDISK_WIRE_H */

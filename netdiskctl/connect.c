@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0-or-later OR MIT
+/* The key file and the connection each remote command opens; die(). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <stdarg.h>
+
+#include "nd_keys.h"
+#include "netdiskctl.h"
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("netdiskctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+void load_key(const struct client_opts *o, uint8_t key[ND_KEY_SIZE])
+{
+	const char *path = o->key_file ? o->key_file : getenv("NETDISK_KEY_FILE");
+	struct nd_keyring kr;
+	char err[512];
+
+	if (!path)
+		path = DEFAULT_CLIENT_KEY_FILE;
+	if (nd_keyring_load(&kr, path, false, err, sizeof(err)))
+		die("%s", err);
+	if (nd_keyring_lookup(&kr, o->identity, key) == ND_KEY_NONE)
+		die("%s has no key for identity '%s'", path, o->identity);
+	nd_keyring_free(&kr);
+}
+
+void client_open(struct nd_client *c, const struct nd_uri *uri,
+			const struct client_opts *o, const uint8_t key[ND_KEY_SIZE])
+{
+	char err[512];
+
+	if (nd_client_open(c, uri, o->identity, o->server_name[0] ? o->server_name : NULL,
+			   key, err, sizeof(err)))
+		die("%s", err);
+	nd_client_set_timeout(c, IO_TIMEOUT_S);
+	if (o->rekey_records)
+		c->s.rekey_records = o->rekey_records;
+}

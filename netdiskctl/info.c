@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0-or-later OR MIT
+/* netdiskctl info */
+#include <stdio.h>
+
+#include "netdiskctl.h"
+
+/* A JSON string: the names here are plain, but a URI is the user's text. */
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+static void print_info_json(const char *target, const struct nd_export_info *info)
+{
+	static const struct { uint32_t flag; const char *name; } features[] = {
+		{ ND_INFO_FLUSH, "flush" },
+		{ ND_INFO_FUA, "fua" },
+		{ ND_INFO_TRIM, "trim" },
+		{ ND_INFO_WRITE_ZEROES, "write-zeroes" },
+	};
+	const char *sep = "";
+
+	printf("{\"uri\": ");
+	json_string(target);
+	printf(", \"size\": %llu, \"block_size\": %u, \"max_request\": %u, "
+	       "\"read_only\": %s, \"features\": [",
+	       (unsigned long long)info->size, info->block_size, info->max_io,
+	       info->flags & ND_INFO_READ_ONLY ? "true" : "false");
+	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
+		if (info->flags & features[i].flag) {
+			printf("%s\"%s\"", sep, features[i].name);
+			sep = ", ";
+		}
+	}
+	printf("]}\n");
+}
+
+int cmd_info(const struct client_opts *o, const char *target)
+{
+	uint8_t key[ND_KEY_SIZE];
+	struct nd_client c;
+	struct nd_uri uri;
+	char err[512];
+	uint32_t f;
+
+	if (nd_uri_parse(target, &uri, err, sizeof(err)))
+		die("%s", err);
+	load_key(o, key);
+	client_open(&c, &uri, o, key);
+	f = c.info.flags;
+	if (o->json) {
+		print_info_json(target, &c.info);
+		goto out;
+	}
+	printf("size: %llu\n", (unsigned long long)c.info.size);
+	printf("block size: %u\n", c.info.block_size);
+	printf("max request: %u\n", c.info.max_io);
+	printf("read-only: %s\n", f & ND_INFO_READ_ONLY ? "yes" : "no");
+	printf("features:%s%s%s%s\n", f & ND_INFO_FLUSH ? " flush" : "",
+	       f & ND_INFO_FUA ? " fua" : "", f & ND_INFO_TRIM ? " trim" : "",
+	       f & ND_INFO_WRITE_ZEROES ? " write-zeroes" : "");
+out:
+	nd_client_close(&c);
+	nd_wipe(key, sizeof(key));
+	return 0;
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0-or-later OR MIT
+/* netdiskctl: the userspace client of netdisk exports; options and dispatch. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nd_keys.h"
+#include "netdiskctl.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: netdiskctl keygen\n"
+"       netdiskctl info [OPTIONS] netdisk://[IDENTITY@]HOST[:PORT][/EXPORT]\n"
+"       netdiskctl copy [OPTIONS] SRC DST\n"
+"       netdiskctl attach [OPTIONS] netdisk://[IDENTITY@]HOST[:PORT][/EXPORT]\n"
+"       netdiskctl detach netdiskN|/dev/netdisk/NAME\n"
+"       netdiskctl list\n"
+"       netdiskctl overlay list DIR\n"
+"       netdiskctl overlay reset DIR EXPORT IDENTITY\n"
+"       netdiskctl overlay merge DIR EXPORT IDENTITY BASE NEW-IMAGE\n"
+"\n"
+"copy transfers a whole image; one of SRC and DST is a local file or block\n"
+"device, or - for standard input or output, the other a netdisk:// URI.\n"
+"\n"
+"  -K, --key-file=PATH    key file: a bare key, or 'identity key' lines\n"
+"                         (default: $NETDISK_KEY_FILE or " DEFAULT_CLIENT_KEY_FILE ")\n"
+"  -i, --identity=NAME    identity to present (default: short host name)\n"
+"  -S, --server-name=NAME the name the server must answer to (default: the\n"
+"                         URI's host; an address in canonical form)\n"
+"  -j, --connections=N    parallel connections (copy: 4; attach: the\n"
+"                         module's default, min(CPUs, 4))\n"
+"  -p, --progress         show progress (default when stderr is a terminal)\n"
+"      --json             info, list: print JSON\n"
+"  -h, --help             show this help\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "key-file", required_argument, NULL, 'K' },
+		{ "identity", required_argument, NULL, 'i' },
+		{ "server-name", required_argument, NULL, 'S' },
+		{ "connections", required_argument, NULL, 'j' },
+		{ "progress", no_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "rekey-records", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct client_opts o = { 0 };
+	const char *cmd;
+	char *end;
+	int opt;
+
+	/* options may come before the command or after it: getopt permutes */
+	while ((opt = getopt_long(argc, argv, "K:i:S:j:phV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'K':
+			o.key_file = optarg;
+			break;
+		case 'i':
+			if (strlen(optarg) >= ND_NAME_SIZE || !nd_valid_identity(optarg))
+				die("invalid identity '%s' (1-63 of A-Z a-z 0-9 . _ : @ -)", optarg);
+			strcpy(o.identity, optarg);
+			break;
+		case 'S':
+			if (strlen(optarg) >= ND_NAME_SIZE || !nd_valid_server_name(optarg))
+				die("invalid server name '%s' (1-63 of A-Z a-z 0-9 . _ : @ -)",
+				    optarg);
+			strcpy(o.server_name, optarg);
+			break;
+		case 'j':
+			o.connections = (unsigned int)strtoul(optarg, &end, 10);
+			if (*end || o.connections < 1 || o.connections > 64)
+				die("--connections takes 1..64");
+			break;
+		case 'p':
+			o.progress = true;
+			break;
+		case 'J':
+			o.json = true;
+			break;
+		case 'R':
+			o.rekey_records = strtoull(optarg, &end, 10);
+			if (*end || !o.rekey_records)
+				die("--rekey-records takes a positive number");
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("netdiskctl %s (protocol %d)\n", NETDISK_VERSION, ND_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind == argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[optind++];
+	if (!strcmp(cmd, "keygen") && optind == argc)
+		return cmd_keygen();
+	if (!strcmp(cmd, "list") && optind == argc)
+		return cmd_list(&o);
+	if (!strcmp(cmd, "overlay") && optind + 2 == argc && !strcmp(argv[optind], "list"))
+		return cmd_overlay_list(argv[optind + 1]);
+	if (!strcmp(cmd, "overlay") && optind + 4 == argc && !strcmp(argv[optind], "reset"))
+		return cmd_overlay_reset(argv[optind + 1], argv[optind + 2], argv[optind + 3]);
+	if (!strcmp(cmd, "overlay") && optind + 6 == argc && !strcmp(argv[optind], "merge"))
+		return cmd_overlay_merge(argv[optind + 1], argv[optind + 2], argv[optind + 3],
+					 argv[optind + 4], argv[optind + 5]);
+	if (!strcmp(cmd, "detach") && optind + 1 == argc)
+		return cmd_detach(argv[optind]);
+	/* an identity in a URI (IDENTITY@HOST) counts as --identity */
+	for (int i = optind; i < argc; i++) {
+		struct nd_uri u;
+		char err[512];
+
+		if (!nd_is_uri(argv[i]))
+			continue;
+		if (nd_uri_parse(argv[i], &u, err, sizeof(err)))
+			die("%s", err);
+		if (u.identity[0] && o.identity[0] && strcmp(u.identity, o.identity))
+			die("%s names identity '%s', but --identity says '%s'", argv[i],
+			    u.identity, o.identity);
+		if (u.identity[0])
+			strcpy(o.identity, u.identity);
+	}
+	if (!o.identity[0] && nd_default_identity(o.identity))
+		die("the host name is not a valid identity; give --identity");
+	if (!strcmp(cmd, "info") && optind + 1 == argc)
+		return cmd_info(&o, argv[optind]);
+	if (!strcmp(cmd, "copy") && optind + 2 == argc) {
+		if (!o.connections)
+			o.connections = 4;
+		return cmd_copy(&o, argv[optind], argv[optind + 1]);
+	}
+	if (!strcmp(cmd, "attach") && optind + 1 == argc)
+		return cmd_attach(&o, argv[optind]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later OR MIT */
+/* netdiskctl: what its commands share, and the commands main() dispatches to. */
+#ifndef NETDISKCTL_H
+#define NETDISKCTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nd_client.h"
+
+#define DEFAULT_CLIENT_KEY_FILE "/etc/netdisk/netdisk.key"
+#define IO_TIMEOUT_S 120	/* a server silent this long is gone */
+
+struct client_opts {
+	const char *key_file;
+	char identity[ND_NAME_SIZE];
+	char server_name[ND_NAME_SIZE];	/* "": the URI's host */
+	unsigned int connections;
+	bool progress;
+	bool json;
+	uint64_t rekey_records;
+};
+
+/* connect.c */
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void load_key(const struct client_opts *o, uint8_t key[ND_KEY_SIZE]);
+void client_open(struct nd_client *c, const struct nd_uri *uri,
+		 const struct client_opts *o, const uint8_t key[ND_KEY_SIZE]);
+
+int cmd_keygen(void);
+int cmd_info(const struct client_opts *o, const char *target);
+int cmd_copy(const struct client_opts *o, const char *src, const char *dst);
+/* attach.c: the kernel module's disks */
+int cmd_attach(const struct client_opts *o, const char *target);
+int cmd_detach(const char *name);
+int cmd_list(const struct client_opts *o);
+/* overlay.c: on the server, netdiskd's own overlay code */
+int cmd_overlay_list(const char *dir);
+int cmd_overlay_reset(const char *dir, const char *export_name, const char *identity);
+int cmd_overlay_merge(const char *dir, const char *export_name, const char *identity,
+		      const char *base, const char *image);
+
+#endif
