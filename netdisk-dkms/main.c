@@ -406,4 +406,4 @@ module_init(nd_init);
 module_exit(nd_exit);
 MODULE_DESCRIPTION("netdisk: encrypted, authenticated remote block device");
 MODULE_LICENSE("GPL");
-MODULE_VERSION("0.1.0");
+MODULE_VERSION(NETDISK_VERSION);

@@ -110,6 +110,31 @@ static const struct backend_ops file_ops = {
 	.identify = file_identify,
 };
 
+/*
+ * Under netdiskd.service, what in the unit's sandbox refuses such an open,
+ * and how to allow it; "" when not under systemd or nothing fits.
+ */
+static const char *sandbox_hint(const char *path, bool read_only, int err)
+{
+	bool dev = !strncmp(path, "/dev/", 5);
+
+	if (!getenv("INVOCATION_ID"))
+		return "";
+	if (dev && (err == ENOENT || err == EACCES || err == EPERM))
+		return "; under netdiskd.service, PrivateDevices=yes and DevicePolicy=closed "
+		       "hide block devices: allow this one with DeviceAllow=PATH rw, "
+		       "PrivateDevices=no, PrivateUsers=no and SupplementaryGroups=disk in a "
+		       "drop-in (systemctl edit netdiskd; see netdiskd(8))";
+	if (!read_only && err == EROFS)
+		return "; under netdiskd.service, ProtectSystem=strict makes every path read-only "
+		       "but /var/lib/netdisk: add its directory with ReadWritePaths= in a drop-in "
+		       "(systemctl edit netdiskd; see netdiskd(8))";
+	if (err == ENOENT || err == EACCES)
+		return "; under netdiskd.service, ProtectHome=yes and PrivateTmp=yes hide /home, "
+		       "/root and /tmp: keep images elsewhere, such as /var/lib/netdisk";
+	return "";
+}
+
 int file_backend_open(struct file_backend *f, const char *path, bool read_only,
 		      char *err, size_t err_len)
 {
@@ -121,7 +146,10 @@ int file_backend_open(struct file_backend *f, const char *path, bool read_only,
 	f->read_only = read_only;
 	f->fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (f->fd < 0) {
-		snprintf(err, err_len, "cannot open %s: %s", path, strerror(errno));
+		int e = errno;
+
+		snprintf(err, err_len, "cannot open %s: %s%s", path, strerror(e),
+			 sandbox_hint(path, read_only, e));
 		return -1;
 	}
 	/* two writers on one image would corrupt it; readers may share */

@@ -12,6 +12,8 @@
 #define CONFIG_MAX_LISTEN 16
 #define DEFAULT_CONFIG_PATH "/etc/netdisk/netdiskd.conf"
 #define DEFAULT_KEY_FILE "/etc/netdisk/netdiskd.keys"
+/* the name netdiskd.service loads DEFAULT_KEY_FILE under (LoadCredential=) */
+#define KEYS_CREDENTIAL "netdiskd.keys"
 
 /* A space-separated list of identities; "*" matches every identity. */
 struct id_list {

@@ -34,6 +34,7 @@ struct job {
 struct conn {
 	struct server_peer link;	/* in the server's list; first */
 	struct server *srv;
+	struct server_gen *gen;		/* held from the start to the end */
 	int fd;
 	struct nd_session s;
 	struct log_peer peer;		/* names only once authenticated */
@@ -65,9 +66,9 @@ struct conn {
 static enum nd_key_kind lookup_key(void *ctx, const char *identity,
 				   uint8_t key[ND_KEY_SIZE])
 {
-	struct server *srv = ctx;
+	struct server_gen *gen = ctx;
 
-	return nd_keyring_lookup(&srv->keys, identity, key);
+	return nd_keyring_lookup(&gen->keys, identity, key);
 }
 
 /* The canonical text of the connection's local address; IPv4-mapped as IPv4. */
@@ -92,11 +93,11 @@ static bool local_address(int fd, char *out, size_t len)
 
 static bool answers_to(void *ctx, int fd, const char *name)
 {
-	struct server *srv = ctx;
+	struct server_gen *gen = ctx;
 	char local[INET6_ADDRSTRLEN];
 
-	for (size_t i = 0; i < srv->cfg.server_name_count; i++)
-		if (!strcasecmp(srv->cfg.server_names[i], name))
+	for (size_t i = 0; i < gen->cfg.server_name_count; i++)
+		if (!strcasecmp(gen->cfg.server_names[i], name))
 			return true;
 	return local_address(fd, local, sizeof(local)) && !strcasecmp(local, name);
 }
@@ -158,8 +159,8 @@ static void *worker_main(void *arg)
 		uint32_t data_len, st;
 		int rc;
 
-		if (j->rq.type == ND_CMD_READ && c->srv->cfg.test_unanswered_offset &&
-		    j->rq.offset == c->srv->cfg.test_unanswered_offset) {
+		if (j->rq.type == ND_CMD_READ && c->gen->cfg.test_unanswered_offset &&
+		    j->rq.offset == c->gen->cfg.test_unanswered_offset) {
 			job_put(c, j);	/* a server that loses a request */
 			continue;
 		}
@@ -291,7 +292,8 @@ static bool grant_access(struct conn *c, const struct export_config *ec)
 static bool handshake(struct conn *c)
 {
 	struct server *srv = c->srv;
-	const struct nd_accept_ops ops = { lookup_key, answers_to, srv };
+	const struct server_config *cfg = &c->gen->cfg;
+	const struct nd_accept_ops ops = { lookup_key, answers_to, c->gen };
 	enum nd_accept_result r;
 	const struct export_config *ec;
 	char err[400];
@@ -302,13 +304,13 @@ static bool handshake(struct conn *c)
 		return false;
 	}
 	nd_session_set_deadline(&c->s, 0);
-	if (!server_peer_promote(srv, &c->link)) {
+	if (!server_peer_promote(srv, &c->link, cfg->max_connections)) {
 		log_msg(LOG_WARNING, &c->peer, "refused: server is stopping or at "
-			"max-connections (%u)", srv->cfg.max_connections);
+			"max-connections (%u)", cfg->max_connections);
 		return false;
 	}
-	if (srv->cfg.rekey_records)
-		c->s.rekey_records = srv->cfg.rekey_records;
+	if (cfg->rekey_records)
+		c->s.rekey_records = cfg->rekey_records;
 	/* from here the names are authenticated: log under them */
 	if (c->key_kind == ND_KEY_IDENTITY) {
 		strcpy(c->identity, c->hello.identity);
@@ -317,14 +319,13 @@ static bool handshake(struct conn *c)
 	strcpy(c->export_name, c->hello.export_name);
 	c->peer.export_name = c->export_name;
 
-	c->exp = server_find_export(srv, c->export_name);
+	c->exp = server_find_export(c->gen, c->export_name, &ec);
 	if (!c->exp) {
 		log_msg(LOG_WARNING, &c->peer, "refused: no export named '%s'",
 			c->export_name);
 		send_info(c, ND_ERR_NO_EXPORT);
 		return false;
 	}
-	ec = c->exp->cfg;
 	strcpy(c->export_name, ec->name);
 	if (!grant_access(c, ec)) {
 		send_info(c, ND_ERR_DENIED);
@@ -403,6 +404,8 @@ static void *conn_main(void *arg)
 		serve(c);
 	if (c->backend)
 		export_backend_put(c->exp, c->backend);
+	/* before the server learns this connection ended: it may then be freed */
+	server_gen_put(c->srv, c->gen);
 	server_peer_remove(c->srv, &c->link);
 	close(c->fd);
 	conn_free(c);
@@ -446,12 +449,13 @@ int conn_start(struct server *srv, int fd, const struct sockaddr *addr,
 		return -1;
 	}
 	c->srv = srv;
+	c->gen = server_gen_get(srv);
 	c->fd = fd;
 	format_address(addr, c->address, sizeof(c->address), c->link.host);
 	c->link.fd = fd;
 	c->peer.address = c->address;
 	nd_session_init(&c->s, fd);
-	nd_session_set_deadline(&c->s, srv->cfg.handshake_timeout_s);
+	nd_session_set_deadline(&c->s, c->gen->cfg.handshake_timeout_s);
 	pthread_mutex_init(&c->send_lock, NULL);
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->changed, NULL);
@@ -461,14 +465,17 @@ int conn_start(struct server *srv, int fd, const struct sockaddr *addr,
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	nd_set_socket_timeout(fd, SO_SNDTIMEO, CONN_SEND_TIMEOUT_S);
 
-	if (!server_peer_add(srv, &c->link))
+	if (!server_peer_add(srv, &c->link)) {
+		server_gen_put(srv, c->gen);
 		goto fail;
+	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
 	if (pthread_create(&thread, &attr, conn_main, c)) {
 		pthread_attr_destroy(&attr);
 		log_msg(LOG_ERR, &c->peer, "cannot start connection thread");
+		server_gen_put(srv, c->gen);
 		server_peer_remove(srv, &c->link);
 		goto fail;
 	}

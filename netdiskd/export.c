@@ -3,50 +3,74 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
 
-int export_open(struct export *e, const struct export_config *cfg, char *err,
-		size_t err_len)
+struct export *export_open(const struct export_config *cfg, char *err, size_t err_len)
 {
-	char why[400];
+	struct export *e = calloc(1, sizeof(*e));
+	char why[512];
 	struct stat st;
 
-	memset(e, 0, sizeof(*e));
-	e->cfg = cfg;
+	if (!e || !(e->path = strdup(cfg->path)) ||
+	    (cfg->cow_dir && !(e->cow_dir = strdup(cfg->cow_dir)))) {
+		snprintf(err, err_len, "export '%s': out of memory", cfg->name);
+		goto fail;
+	}
+	strcpy(e->name, cfg->name);
 	e->read_only = cfg->read_only;
 	e->cow = cfg->cow_dir != NULL;
 	e->file.fd = -1;
-	if (e->cow && (stat(cfg->cow_dir, &st) || !S_ISDIR(st.st_mode) ||
-		       access(cfg->cow_dir, W_OK))) {
+	if (e->cow && (stat(e->cow_dir, &st) || !S_ISDIR(st.st_mode) ||
+		       access(e->cow_dir, W_OK))) {
 		snprintf(err, err_len, "export '%s': overlay directory %s is not a writable directory",
-			 cfg->name, cfg->cow_dir);
-		return -1;
+			 e->name, e->cow_dir);
+		goto fail;
 	}
-	if (file_backend_open(&e->file, cfg->path, e->read_only || e->cow, why, sizeof(why))) {
-		snprintf(err, err_len, "export '%s': %s", cfg->name, why);
-		return -1;
+	if (file_backend_open(&e->file, e->path, e->read_only || e->cow, why, sizeof(why))) {
+		snprintf(err, err_len, "export '%s': %s", e->name, why);
+		goto fail;
 	}
 	if (e->cow)
-		cow_filters_init(&e->cow_filters, cfg->cow_dir, cfg->name, &e->file.b);
-	return 0;
+		cow_filters_init(&e->cow_filters, e->cow_dir, e->name, &e->file.b);
+	return e;
+fail:
+	if (e) {
+		free(e->path);
+		free(e->cow_dir);
+	}
+	free(e);
+	return NULL;
+}
+
+static bool same_string(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+bool export_matches(const struct export *e, const struct export_config *cfg)
+{
+	return !strcmp(e->name, cfg->name) && !strcmp(e->path, cfg->path) &&
+	       e->read_only == cfg->read_only && same_string(e->cow_dir, cfg->cow_dir);
 }
 
 void export_close(struct export *e)
 {
 	int ret;
 
-	if (e->file.fd < 0)
-		return;
 	if (e->cow)
 		cow_filters_destroy(&e->cow_filters);
 	ret = file_backend_close(&e->file);
 	if (ret)
-		log_err("export '%s': final sync of %s failed: %s", e->cfg->name,
-			e->cfg->path, strerror(-ret));
+		log_err("export '%s': final sync of %s failed: %s", e->name, e->path,
+			strerror(-ret));
+	free(e->path);
+	free(e->cow_dir);
+	free(e);
 }
 
 struct backend *export_backend_get(struct export *e, const char *identity, char *err,

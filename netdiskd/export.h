@@ -15,15 +15,21 @@
 #include "filter-cow.h"
 
 struct export {
-	const struct export_config *cfg;
-	struct file_backend file;	/* for copy-on-write: the base, read-only */
+	char name[ND_NAME_SIZE];
+	char *path;
+	char *cow_dir;			/* copy-on-write: the overlays; else NULL */
 	bool read_only;
 	bool cow;
+	struct file_backend file;	/* for copy-on-write: the base, read-only */
 	struct cow_filters cow_filters;
+	unsigned int refs;		/* generations that list it; under server.lock */
 };
 
-int export_open(struct export *e, const struct export_config *cfg, char *err,
-		size_t err_len);
+/* Opens what cfg names; it keeps copies of the names, not cfg. */
+struct export *export_open(const struct export_config *cfg, char *err, size_t err_len);
+/* Whether e serves what cfg names: the same file in the same mode. */
+bool export_matches(const struct export *e, const struct export_config *cfg);
+/* Syncs, closes and frees e. */
 void export_close(struct export *e);
 
 /*

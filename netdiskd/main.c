@@ -2,7 +2,7 @@
 /*
  * netdiskd: serves files and block devices to netdisk clients. The startup
  * sequence: options, settings and keys, exports, signals, listen sockets;
- * then connections until SIGTERM, and a graceful stop.
+ * then connections until SIGTERM, reloads on SIGHUP, and a graceful stop.
  */
 #include <errno.h>
 #include <poll.h>
@@ -38,8 +38,67 @@ static void accept_one(struct server *srv, int lfd)
 	conn_start(srv, fd, (struct sockaddr *)&ss, len);
 }
 
+/* Settings, keys and exports as the options and the config file say now. */
+static struct server_gen *load(const struct options *o)
+{
+	struct server_gen *gen = server_gen_new();
+
+	if (!gen) {
+		log_err("out of memory");
+		return NULL;
+	}
+	/* keys first: without one nothing else matters, and it says how to fix */
+	if (options_build_config(o, &gen->cfg) || options_load_keys(o, &gen->cfg, &gen->keys))
+		goto fail;
+	if (!gen->cfg.export_count) {
+		log_err("no exports configured: add an [export NAME] section to %s "
+			"(see netdiskd.conf(5)) or give --file",
+			o->config_path ? o->config_path : DEFAULT_CONFIG_PATH);
+		goto fail;
+	}
+	return gen;
+fail:
+	nd_keyring_free(&gen->keys);
+	config_free(&gen->cfg);
+	free(gen);
+	return NULL;
+}
+
+static bool same_listen(const struct server_config *a, const struct server_config *b)
+{
+	if (a->listen_count != b->listen_count)
+		return false;
+	for (size_t i = 0; i < a->listen_count; i++)
+		if (strcmp(a->listen[i], b->listen[i]))
+			return false;
+	return true;
+}
+
+/* SIGHUP: connections keep the generation they started under. */
+static void reload(struct server *srv, const struct options *o)
+{
+	struct server_gen *gen;
+	bool listen_changed;
+
+	sd_notify(0, "RELOADING=1");
+	gen = load(o);
+	listen_changed = gen && !same_listen(&gen->cfg, &srv->gen->cfg);
+	if (!gen || server_publish(srv, gen)) {
+		log_err("reload failed; keeping the running configuration (an export "
+			"whose name, file or mode changed is opened anew, so its own "
+			"lock refuses it: restart for such a change)");
+		sd_notify(0, "READY=1\nSTATUS=Reload failed; serving as before");
+		return;
+	}
+	if (listen_changed)
+		log_warn("listen addresses changed: they take effect at the next restart");
+	log_info("reloaded: %zu export(s), %zu identity key(s)%s", srv->gen->cfg.export_count,
+		 srv->gen->keys.count, srv->gen->keys.has_default ? " and a default key" : "");
+	sd_notifyf(0, "READY=1\nSTATUS=Serving %zu export(s)", srv->gen->cfg.export_count);
+}
+
 /* Accepts connections until SIGTERM or SIGINT arrives on sfd. */
-static int run(struct server *srv, int *lfds, size_t nl, int sfd)
+static int run(struct server *srv, const struct options *o, int *lfds, size_t nl, int sfd)
 {
 	struct pollfd pfd[LISTEN_MAX_FDS + 1];
 
@@ -56,12 +115,15 @@ static int run(struct server *srv, int *lfds, size_t nl, int sfd)
 		if (pfd[nl].revents) {
 			struct signalfd_siginfo si;
 
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
-			    si.ssi_signo != SIGHUP) {
-				log_info("received %s, finishing in-flight requests",
-					 strsignal((int)si.ssi_signo));
-				return 0;
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGHUP) {
+				reload(srv, o);
+				continue;
 			}
+			log_info("received %s, finishing in-flight requests",
+				 strsignal((int)si.ssi_signo));
+			return 0;
 		}
 		for (size_t i = 0; i < nl; i++)
 			if (pfd[i].revents & POLLIN)
@@ -72,6 +134,7 @@ static int run(struct server *srv, int *lfds, size_t nl, int sfd)
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
+	struct server_gen *gen;
 	struct server srv;
 	int lfds[LISTEN_MAX_FDS];
 	char last[512];
@@ -83,16 +146,8 @@ int main(int argc, char **argv)
 	if (options_parse(argc, argv, &o))
 		return 2;
 	server_init(&srv);
-	/* keys first: without one nothing else matters, and it says how to fix */
-	if (options_build_config(&o, &srv.cfg) || options_load_keys(&o, &srv.cfg, &srv.keys))
-		goto out;
-	if (!srv.cfg.export_count) {
-		log_err("no exports configured: add an [export NAME] section to %s "
-			"(see netdiskd.conf(5)) or give --file",
-			o.config_path ? o.config_path : DEFAULT_CONFIG_PATH);
-		goto out;
-	}
-	if (server_open_exports(&srv))
+	gen = load(&o);
+	if (!gen || server_publish(&srv, gen))
 		goto out;
 
 	/* Signals go to the signalfd only; threads inherit the mask. */
@@ -107,10 +162,10 @@ int main(int argc, char **argv)
 		log_err("signalfd: %m");
 		goto out;
 	}
-	if (listen_open(&srv.cfg, o.port, lfds, &nl))
+	if (listen_open(&srv.gen->cfg, o.port, lfds, &nl))
 		goto out;
-	sd_notifyf(0, "READY=1\nSTATUS=Serving %zu export(s)", srv.cfg.export_count);
-	if (run(&srv, lfds, nl, sfd))
+	sd_notifyf(0, "READY=1\nSTATUS=Serving %zu export(s)", srv.gen->cfg.export_count);
+	if (run(&srv, &o, lfds, nl, sfd))
 		goto out;
 	sd_notify(0, "STOPPING=1");
 	for (size_t i = 0; i < nl; i++)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -220,10 +221,40 @@ int options_build_config(const struct options *o, struct server_config *cfg)
 	return 0;
 }
 
+/*
+ * The unit hands the keys over as a systemd credential (LoadCredential=), so
+ * that /etc/netdisk/netdiskd.keys stays root's. True if there is one to use.
+ */
+static bool credential_path(char *out, size_t len)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+
+	return dir && *dir && snprintf(out, len, "%s/" KEYS_CREDENTIAL, dir) < (int)len;
+}
+
+static int load_credential(const char *path, struct nd_keyring *keys)
+{
+	char err[512];
+	struct stat st;
+
+	if ((stat(path, &st) && errno == ENOENT) || (!stat(path, &st) && !st.st_size)) {
+		/* missing, or the unit's empty SetCredential= stand-in */
+		log_err("key file " DEFAULT_KEY_FILE " is missing (the unit loads it as "
+			"credential " KEYS_CREDENTIAL "): make a key with 'netdiskctl keygen > "
+			DEFAULT_KEY_FILE "' and chmod 600 it");
+		return -1;
+	}
+	if (nd_keyring_load(keys, path, false, err, sizeof(err))) {
+		log_err("%s (credential " KEYS_CREDENTIAL ", from " DEFAULT_KEY_FILE ")", err);
+		return -1;
+	}
+	return 0;
+}
+
 int options_load_keys(const struct options *o, const struct server_config *cfg,
 		      struct nd_keyring *keys)
 {
-	char err[512];
+	char err[512], cred[4096];
 	const char *path;
 
 	if (o->key_hex) {
@@ -236,8 +267,12 @@ int options_load_keys(const struct options *o, const struct server_config *cfg,
 		keys->has_default = true;
 		return 0;
 	}
-	path = o->key_file ? o->key_file :
-	       cfg->key_file ? cfg->key_file : DEFAULT_KEY_FILE;
+	if (o->key_file || cfg->key_file)
+		path = o->key_file ? o->key_file : cfg->key_file;
+	else if (credential_path(cred, sizeof(cred)))
+		return load_credential(cred, keys);
+	else
+		path = DEFAULT_KEY_FILE;
 	if (nd_keyring_load(keys, path, false, err, sizeof(err))) {
 		log_err("%s", err);
 		return -1;

@@ -19,43 +19,128 @@ void server_init(struct server *srv)
 	pthread_cond_init(&srv->idle, NULL);
 }
 
-int server_open_exports(struct server *srv)
+struct server_gen *server_gen_new(void)
 {
-	char err[512];
+	return calloc(1, sizeof(struct server_gen));
+}
 
-	srv->exports = calloc(srv->cfg.export_count, sizeof(*srv->exports));
-	if (!srv->exports)
-		return -1;
-	for (size_t i = 0; i < srv->cfg.export_count; i++)
-		srv->exports[i].file.fd = -1;
-	for (size_t i = 0; i < srv->cfg.export_count; i++) {
-		struct export *e = &srv->exports[i];
+/* Frees a generation no one holds; exports no other generation lists close. */
+static void gen_free(struct server *srv, struct server_gen *gen)
+{
+	size_t n = gen->exports ? gen->cfg.export_count : 0;
+	struct export **last = calloc(n ? n : 1, sizeof(*last));
+	size_t closing = 0;
 
-		if (export_open(e, &srv->cfg.exports[i], err, sizeof(err))) {
-			log_err("%s", err);
-			return -1;
+	pthread_mutex_lock(&srv->lock);
+	for (size_t i = 0; i < n; i++) {
+		struct export *e = gen->exports[i];
+
+		if (e && !--e->refs) {
+			if (last)
+				last[closing++] = e;
+			else
+				export_close(e);	/* out of memory: under the lock */
 		}
-		log_info("export '%s': %s, %llu bytes, %s", e->cfg->name, e->cfg->path,
+	}
+	pthread_mutex_unlock(&srv->lock);
+	/* the final sync of an export can take long: not under the lock */
+	for (size_t i = 0; i < closing; i++)
+		export_close(last[i]);
+	free(last);
+	free(gen->exports);
+	nd_keyring_free(&gen->keys);
+	config_free(&gen->cfg);
+	free(gen);
+}
+
+static struct export *shared_export(const struct server_gen *cur,
+				    const struct export_config *ec)
+{
+	for (size_t i = 0; cur && i < cur->cfg.export_count; i++)
+		if (export_matches(cur->exports[i], ec))
+			return cur->exports[i];
+	return NULL;
+}
+
+/* Only the main thread publishes: srv->gen changes nowhere else. */
+int server_publish(struct server *srv, struct server_gen *gen)
+{
+	struct server_gen *cur = srv->gen;
+	char err[640];
+
+	gen->exports = calloc(gen->cfg.export_count ? gen->cfg.export_count : 1,
+			      sizeof(*gen->exports));
+	if (!gen->exports) {
+		log_err("out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < gen->cfg.export_count; i++) {
+		const struct export_config *ec = &gen->cfg.exports[i];
+		struct export *e = shared_export(cur, ec);
+
+		if (e) {
+			pthread_mutex_lock(&srv->lock);
+			e->refs++;
+			pthread_mutex_unlock(&srv->lock);
+			gen->exports[i] = e;
+			continue;
+		}
+		e = export_open(ec, err, sizeof(err));
+		if (!e) {
+			log_err("%s", err);
+			goto fail;
+		}
+		e->refs = 1;
+		gen->exports[i] = e;
+		log_info("export '%s': %s, %llu bytes, %s", e->name, e->path,
 			 (unsigned long long)e->file.b.size,
 			 e->read_only ? "read-only" : e->cow ? "copy-on-write" : "read-write");
 	}
+	gen->refs = 1;
+	pthread_mutex_lock(&srv->lock);
+	srv->gen = gen;
+	pthread_mutex_unlock(&srv->lock);
+	if (cur)
+		server_gen_put(srv, cur);
 	return 0;
+fail:
+	gen_free(srv, gen);
+	return -1;
 }
 
-struct export *server_find_export(struct server *srv, const char *name)
+struct server_gen *server_gen_get(struct server *srv)
 {
-	const struct export_config *ec = config_find_export(&srv->cfg, name);
+	struct server_gen *gen;
 
-	return ec ? &srv->exports[ec - srv->cfg.exports] : NULL;
+	pthread_mutex_lock(&srv->lock);
+	gen = srv->gen;
+	gen->refs++;
+	pthread_mutex_unlock(&srv->lock);
+	return gen;
+}
+
+void server_gen_put(struct server *srv, struct server_gen *gen)
+{
+	bool last;
+
+	pthread_mutex_lock(&srv->lock);
+	last = !--gen->refs;
+	pthread_mutex_unlock(&srv->lock);
+	if (last)
+		gen_free(srv, gen);
+}
+
+struct export *server_find_export(const struct server_gen *gen, const char *name,
+				  const struct export_config **ec)
+{
+	*ec = config_find_export(&gen->cfg, name);
+	return *ec ? gen->exports[*ec - gen->cfg.exports] : NULL;
 }
 
 void server_free(struct server *srv)
 {
-	for (size_t i = 0; srv->exports && i < srv->cfg.export_count; i++)
-		export_close(&srv->exports[i]);
-	free(srv->exports);
-	nd_keyring_free(&srv->keys);
-	config_free(&srv->cfg);
+	if (srv->gen)
+		server_gen_put(srv, srv->gen);
 	pthread_mutex_destroy(&srv->lock);
 	pthread_cond_destroy(&srv->idle);
 }
@@ -100,12 +185,13 @@ bool server_peer_add(struct server *srv, struct server_peer *c)
 	return ok;
 }
 
-bool server_peer_promote(struct server *srv, struct server_peer *c)
+bool server_peer_promote(struct server *srv, struct server_peer *c,
+			 unsigned int max_connections)
 {
 	bool ok;
 
 	pthread_mutex_lock(&srv->lock);
-	ok = !srv->stopping && !c->evicted && srv->conn_count < srv->cfg.max_connections;
+	ok = !srv->stopping && !c->evicted && srv->conn_count < max_connections;
 	if (ok) {
 		c->authenticated = true;
 		srv->handshake_count--;

@@ -61,13 +61,14 @@ def pattern(off, length):
 
 
 class Server:
-    def __init__(self, tmp, args, port=None, listen=None):
+    def __init__(self, tmp, args, port=None, listen=None, env=None):
         self.port = port or free_port()
         self.log_path = os.path.join(tmp, "netdiskd-%d.log" % self.port)
         listen = listen or "127.0.0.1:%d" % self.port
         cmd = [os.path.join(BUILD, "netdiskd"), "--listen", listen] + args
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, **(env or {})))
         deadline = time.time() + 10
         while "listening on" not in self.text():
             if self.proc.poll() is not None or time.time() > deadline:
@@ -608,6 +609,104 @@ class NetdiskdTest(Harness):
             raise
         r = self.ctl("info", "netdisk://[::1]:%d" % srv.port)
         self.assertIn("size: %d" % MiB, r.stdout)
+
+    def test_sighup_reloads_exports_and_keys(self):
+        alice = self.write_key("alice.key", self.keygen())
+        bob = self.write_key("bob.key", self.keygen())
+        keys = os.path.join(self.tmp, "keys")
+        a = self.image("a.img", MiB, MiB)
+        b = self.image("b.img", 2 * MiB)
+        conf = os.path.join(self.tmp, "netdiskd.conf")
+
+        def configure(key_lines, exports):
+            self.write_key("keys", "\n".join(key_lines))
+            with open(conf, "w") as f:
+                f.write("key-file = %s\n" % keys)
+                for name, path, extra in exports:
+                    f.write("[export %s]\npath = %s\n%s" % (name, path, extra))
+
+        def reload(n):
+            srv.proc.send_signal(signal.SIGHUP)
+            deadline = time.time() + 10
+            while srv.text().count("reload") < n:
+                self.assertLess(time.time(), deadline, srv.text())
+                time.sleep(0.02)
+
+        with open(alice) as f:
+            alice_line = "alice " + f.read().strip()
+        with open(bob) as f:
+            bob_line = "bob " + f.read().strip()
+        configure([alice_line], [("a", a, "")])
+        srv = self.server("--config", conf)
+        # a connection that lives across every reload below
+        p = subprocess.Popen([os.path.join(BUILD, "ndreq"), alice, "alice",
+                              self.uri(srv.port, "a"), "read:0:4096", "sleep:3",
+                              "write:0:4096", "read:0:4096"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        srv.wait_log("connected to export 'a'")
+        self.assertNotEqual(self.ctl("info", self.uri(srv.port, "b"), key=bob,
+                                     identity="bob", check=False).returncode, 0)
+        # a new key and a new export, without a restart
+        configure([alice_line, bob_line], [("a", a, ""), ("b", b, "allow = bob\n")])
+        reload(1)
+        self.assertIn("reloaded", srv.text())
+        r = self.ctl("info", self.uri(srv.port, "b"), key=bob, identity="bob")
+        self.assertIn("size: %d" % (2 * MiB), r.stdout)
+        # a removed export takes no new clients; its open ones go on
+        configure([alice_line, bob_line], [("b", b, "allow = bob\n")])
+        reload(2)
+        r = self.ctl("info", self.uri(srv.port, "a"), key=alice, identity="alice", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("no such export", r.stderr)
+        # a broken configuration keeps the running one, and says why
+        with open(conf, "w") as f:
+            f.write("[export b\n")
+        reload(3)
+        self.assertIn("reload failed", srv.text())
+        self.assertIn("keeping the running configuration", srv.text())
+        self.ctl("info", self.uri(srv.port, "b"), key=bob, identity="bob")
+        out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 0, err)
+        self.assertEqual(out.split(), ["ok", "ok", "ok"])
+        self.assertEqual(srv.stop(), 0)
+
+    def test_open_failure_under_the_unit_names_the_directive(self):
+        # INVOCATION_ID says systemd started us: the unit's sandbox is the likely cause
+        for env, hint in (({"INVOCATION_ID": "0" * 32}, "DeviceAllow="), ({}, None)):
+            r = subprocess.run([os.path.join(BUILD, "netdiskd"), "--file", "/dev/netdisk-none",
+                                "--key-file", self.key, "--listen",
+                                "127.0.0.1:%d" % free_port()], capture_output=True, text=True,
+                               env=dict({k: v for k, v in os.environ.items()
+                                         if k != "INVOCATION_ID"}, **env), timeout=30)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("cannot open /dev/netdisk-none: No such file or directory", r.stderr)
+            if hint:
+                self.assertIn(hint, r.stderr)
+                self.assertIn("systemctl edit netdiskd", r.stderr)
+            else:
+                self.assertNotIn("netdiskd.service", r.stderr)
+
+    def test_keys_from_a_systemd_credential(self):
+        disk = self.image("disk.img", MiB)
+        creds = os.path.join(self.tmp, "creds")
+        os.mkdir(creds)
+        shutil.copy(self.key, os.path.join(creds, "netdiskd.keys"))
+        os.chmod(os.path.join(creds, "netdiskd.keys"), 0o400)
+        # no --key-file: the unit's LoadCredential= copy is used
+        srv = self.server("--file", disk, env={"CREDENTIALS_DIRECTORY": creds})
+        self.assertIn("size: %d" % MiB, self.ctl("info", self.uri(srv.port)).stdout)
+        srv.stop()
+        # the unit's empty stand-in for a missing file, or no credential at all:
+        # say what to do
+        for make in (lambda p: open(p, "w").close(), os.unlink):
+            make(os.path.join(creds, "netdiskd.keys"))
+            r = subprocess.run([os.path.join(BUILD, "netdiskd"), "--file", disk, "--listen",
+                                "127.0.0.1:%d" % free_port()], capture_output=True, text=True,
+                               env=dict(os.environ, CREDENTIALS_DIRECTORY=creds), timeout=30)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("/etc/netdisk/netdiskd.keys is missing (the unit loads it as "
+                          "credential netdiskd.keys)", r.stderr)
+            self.assertIn("netdiskctl keygen", r.stderr)
 
     def test_socket_activation(self):
         activate = shutil.which("systemd-socket-activate")
