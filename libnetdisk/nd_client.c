@@ -175,14 +175,12 @@ int nd_server_name_of(const char *host, char out[ND_NAME_SIZE])
 	return 0;
 }
 
-int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
-		   const char *identity, const char *server_name,
-		   const uint8_t key[ND_KEY_SIZE], char *err, size_t err_len)
+/* Connects and authenticates, asking for an export or (ND_HELLO_LIST) the list. */
+static int client_connect(struct nd_client *c, const struct nd_uri *uri,
+			  const char *identity, const char *server_name, uint16_t flags,
+			  const uint8_t key[ND_KEY_SIZE], char *err, size_t err_len)
 {
 	struct nd_hello_names names;
-	struct nd_info *info;
-	uint8_t type;
-	long len;
 	int fd;
 
 	memset(c, 0, sizeof(*c));
@@ -193,35 +191,58 @@ int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
 		snprintf(err, err_len, "out of memory");
 		return -1;
 	}
+	names.flags = flags;
 	snprintf(names.identity, sizeof(names.identity), "%s", identity);
-	snprintf(names.export_name, sizeof(names.export_name), "%s", uri->export_name);
+	if (!(flags & ND_HELLO_LIST))
+		snprintf(names.export_name, sizeof(names.export_name), "%s", uri->export_name);
 	if (server_name)
 		snprintf(names.server_name, sizeof(names.server_name), "%s", server_name);
 	else if (nd_server_name_of(uri->host, names.server_name)) {
 		snprintf(err, err_len, "'%s' cannot be sent as the server's name (at most "
 			 "63 characters from [A-Za-z0-9._:@-]); give --server-name",
 			 uri->host);
-		goto fail;
+		return -1;
 	}
 	fd = tcp_connect(uri, err, err_len);
 	if (fd < 0)
-		goto fail;
+		return -1;
 	nd_session_init(&c->s, fd);
 	nd_session_set_deadline(&c->s, ND_HANDSHAKE_TIMEOUT_S);
 	if (nd_session_connect(&c->s, &names, key)) {
 		snprintf(err, err_len, "%s: %s", uri->host, c->s.error);
-		goto fail;
+		return -1;
 	}
-	/* the export info is the handshake's last step: bound it alike */
-	nd_set_socket_timeout(fd, SO_RCVTIMEO, ND_HANDSHAKE_TIMEOUT_S);
+	return 0;
+}
+
+/* The record after the handshake, its last step: bounded alike. */
+static long recv_first(struct nd_client *c, uint8_t *type)
+{
+	long len;
+
+	nd_set_socket_timeout(c->s.fd, SO_RCVTIMEO, ND_HANDSHAKE_TIMEOUT_S);
 	nd_session_set_deadline(&c->s, 0);
-	len = nd_session_recv(&c->s, &type, c->buf, ND_MAX_RECORD + ND_RECORD_OVERHEAD);
+	len = nd_session_recv(&c->s, type, c->buf, ND_MAX_RECORD + ND_RECORD_OVERHEAD);
+	nd_set_socket_timeout(c->s.fd, SO_RCVTIMEO, 0);
+	return len;
+}
+
+int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
+		   const char *identity, const char *server_name,
+		   const uint8_t key[ND_KEY_SIZE], char *err, size_t err_len)
+{
+	struct nd_info *info;
+	uint8_t type;
+	long len;
+
+	if (client_connect(c, uri, identity, server_name, 0, key, err, err_len))
+		goto fail;
+	len = recv_first(c, &type);
 	if (len < 0 || type != ND_REC_INFO || len != sizeof(*info)) {
 		snprintf(err, err_len, "%s: no export info: %s", uri->host,
 			 len < 0 ? c->s.error : "unexpected record");
 		goto fail;
 	}
-	nd_set_socket_timeout(fd, SO_RCVTIMEO, 0);
 	info = (struct nd_info *)nd_record_payload(c->buf);
 	if (ntohl(info->status)) {
 		snprintf(err, err_len, "%s: export '%s': %s", uri->host,
@@ -240,6 +261,56 @@ int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
 	return 0;
 fail:
 	nd_client_close(c);
+	return -1;
+}
+
+int nd_client_list(const struct nd_uri *uri, const char *identity, const char *server_name,
+		   const uint8_t key[ND_KEY_SIZE], struct nd_export_entry **out,
+		   size_t *count, char *err, size_t err_len)
+{
+	const struct nd_list_entry *wire;
+	struct nd_client c;
+	uint8_t type;
+	long len;
+	size_t n;
+
+	*out = NULL;
+	*count = 0;
+	if (client_connect(&c, uri, identity, server_name, ND_HELLO_LIST, key, err, err_len))
+		goto fail;
+	len = recv_first(&c, &type);
+	if (len < 0 || type != ND_REC_LIST || len % sizeof(*wire)) {
+		snprintf(err, err_len, "%s: no export list: %s", uri->host,
+			 len < 0 ? c.s.error : "unexpected record");
+		goto fail;
+	}
+	n = (size_t)len / sizeof(*wire);
+	wire = (const struct nd_list_entry *)nd_record_payload(c.buf);
+	*out = calloc(n ? n : 1, sizeof(**out));
+	if (!*out) {
+		snprintf(err, err_len, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct nd_export_entry *e = &(*out)[i];
+
+		memcpy(e->name, wire[i].name, sizeof(wire[i].name));
+		e->name[ND_NAME_SIZE - 1] = '\0';
+		if (strlen(e->name) == ND_NAME_SIZE - 1 || !nd_valid_export_name(e->name) ||
+		    !e->name[0]) {
+			snprintf(err, err_len, "%s: server sent a malformed export name", uri->host);
+			free(*out);
+			*out = NULL;
+			goto fail;
+		}
+		e->size = be64toh(wire[i].size);
+		e->flags = ntohl(wire[i].flags);
+	}
+	*count = n;
+	nd_client_close(&c);
+	return 0;
+fail:
+	nd_client_close(&c);
 	return -1;
 }
 

@@ -55,6 +55,20 @@ int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
 		   const char *identity, const char *server_name,
 		   const uint8_t key[ND_KEY_SIZE], char *err, size_t err_len);
 void nd_client_close(struct nd_client *c);
+
+struct nd_export_entry {
+	char name[ND_NAME_SIZE];
+	uint64_t size;
+	uint32_t flags;		/* ND_INFO_*, as this identity would get them */
+};
+
+/*
+ * The exports this identity may connect to (docs/protocol.md, "Export
+ * list"); *out is malloc'ed, free it. -1 with a reason in err.
+ */
+int nd_client_list(const struct nd_uri *uri, const char *identity, const char *server_name,
+		   const uint8_t key[ND_KEY_SIZE], struct nd_export_entry **out,
+		   size_t *count, char *err, size_t err_len);
 /* Fails sends and receives that make no progress for this long (0: never). */
 void nd_client_set_timeout(struct nd_client *c, unsigned int seconds);
 

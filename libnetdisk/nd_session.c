@@ -240,7 +240,7 @@ static int derive(const struct nd_client_hello *ch,
 		goto out;
 	for (size_t i = 0; i < 4; i++) {
 		char info[16 + ND_HASH_SIZE];
-		int n = snprintf(info, 16, "netdisk2 %s", labels[i]);
+		int n = snprintf(info, 16, "netdisk3 %s", labels[i]);
 
 		memcpy(info + n, k->th, ND_HASH_SIZE);
 		if (nd_hkdf_expand(prk, info, (size_t)n + ND_HASH_SIZE, outs[i],
@@ -324,7 +324,10 @@ static enum nd_accept_result read_client_hello(struct nd_session *s,
 		cut_short(s, "no complete ClientHello");
 		return errno == ETIMEDOUT ? ND_ACCEPT_TIMEOUT : ND_ACCEPT_IO;
 	}
-	if (ch->flags || !field_to_name(ch->identity, names->identity) ||
+	names->flags = ntohs(ch->flags);
+	if ((names->flags & ~ND_HELLO_LIST) ||
+	    (names->flags & ND_HELLO_LIST && ch->export_name[0]) ||
+	    !field_to_name(ch->identity, names->identity) ||
 	    !field_to_name(ch->export_name, names->export_name) ||
 	    !field_to_name(ch->server_name, names->server_name) ||
 	    !nd_valid_identity(names->identity) ||
@@ -457,7 +460,8 @@ int nd_session_connect(struct nd_session *s, const struct nd_hello_names *names,
 		       const uint8_t key[ND_KEY_SIZE])
 {
 	struct nd_client_hello ch = { .magic = htonl(ND_MAGIC),
-				      .version = htons(ND_VERSION) };
+				      .version = htons(ND_VERSION),
+				      .flags = htons(names->flags) };
 	struct nd_server_hello sh;
 	struct handshake_keys k;
 	uint8_t priv[ND_SHARE_SIZE], dh[ND_SHARE_SIZE];
@@ -586,7 +590,7 @@ long nd_session_recv(struct nd_session *s, uint8_t *type, uint8_t *buf,
 		}
 		clear = nd_record_clear_len(h->type);
 		if (h->reserved[0] || h->reserved[1] || h->reserved[2] ||
-		    h->type < ND_REC_INFO || h->type > ND_REC_KEY_UPDATE || len < clear) {
+		    h->type < ND_REC_INFO || h->type > ND_REC_LIST || len < clear) {
 			set_error(s, "malformed record header");
 			return -1;
 		}

@@ -51,8 +51,9 @@ enum nd_key_kind {
 	ND_KEY_DEFAULT,		/* the default key: it proves only that key */
 };
 
-/* The names a ClientHello carries, NUL terminated. */
+/* What a ClientHello asks for: its flags, and its names NUL terminated. */
 struct nd_hello_names {
+	uint16_t flags;			/* enum nd_hello_flags */
 	char identity[ND_NAME_SIZE];
 	char export_name[ND_NAME_SIZE];
 	char server_name[ND_NAME_SIZE];

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
 /* netdiskctl info */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "netdiskctl.h"
 
@@ -46,6 +47,42 @@ static void print_info_json(const char *target, const struct nd_export_info *inf
 	printf("]}\n");
 }
 
+/* info --list: the exports this identity may connect to, as nbdinfo --list. */
+static int list_exports(const struct client_opts *o, const struct nd_uri *uri,
+			const char *target, const uint8_t key[ND_KEY_SIZE])
+{
+	struct nd_export_entry *list;
+	size_t n;
+	char err[512];
+
+	if (uri->export_name[0])
+		die("%s: --list lists a server's exports; leave the export out of the URI",
+		    target);
+	if (nd_client_list(uri, o->identity, o->server_name[0] ? o->server_name : NULL,
+			   key, &list, &n, err, sizeof(err)))
+		die("%s", err);
+	if (o->json)
+		printf("[");
+	else
+		printf("%-32s %16s %s\n", "EXPORT", "SIZE", "MODE");
+	for (size_t i = 0; i < n; i++) {
+		bool ro = list[i].flags & ND_INFO_READ_ONLY;
+
+		if (o->json)
+			/* export names are plain: [A-Za-z0-9._:@-] */
+			printf("%s{\"name\": \"%s\", \"size\": %llu, \"read_only\": %s}",
+			       i ? ", " : "", list[i].name, (unsigned long long)list[i].size,
+			       ro ? "true" : "false");
+		else
+			printf("%-32s %16llu %s\n", list[i].name,
+			       (unsigned long long)list[i].size, ro ? "read-only" : "read-write");
+	}
+	if (o->json)
+		printf("]\n");
+	free(list);
+	return 0;
+}
+
 int cmd_info(const struct client_opts *o, const char *target)
 {
 	uint8_t key[ND_KEY_SIZE];
@@ -57,6 +94,12 @@ int cmd_info(const struct client_opts *o, const char *target)
 	if (nd_uri_parse(target, &uri, err, sizeof(err)))
 		die("%s", err);
 	load_key(o, key);
+	if (o->list) {
+		int ret = list_exports(o, &uri, target, key);
+
+		nd_wipe(key, sizeof(key));
+		return ret;
+	}
 	client_open(&c, &uri, o, key);
 	f = c.info.flags;
 	if (o->json) {

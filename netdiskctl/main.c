@@ -33,6 +33,7 @@ static void usage(FILE *out)
 "                         module's default, min(CPUs, 4))\n"
 "  -p, --progress         show progress (default when stderr is a terminal)\n"
 "      --json             info, list: print JSON\n"
+"      --list             info: list the server's exports this identity may use\n"
 "  -h, --help             show this help\n");
 }
 
@@ -45,6 +46,7 @@ int main(int argc, char **argv)
 		{ "connections", required_argument, NULL, 'j' },
 		{ "progress", no_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "list", no_argument, NULL, 'l' },
 		{ "rekey-records", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -82,6 +84,9 @@ int main(int argc, char **argv)
 			break;
 		case 'J':
 			o.json = true;
+			break;
+		case 'l':
+			o.list = true;
 			break;
 		case 'R':
 			o.rekey_records = strtoull(optarg, &end, 10);

@@ -18,6 +18,7 @@ struct client_opts {
 	unsigned int connections;
 	bool progress;
 	bool json;
+	bool list;		/* info: the server's exports */
 	uint64_t rekey_records;
 };
 

@@ -261,31 +261,77 @@ static void log_handshake_failure(struct conn *c, enum nd_accept_result r)
 			    c->s.error, h->identity, h->export_name);
 }
 
+/* Whether an authenticated client may use an export, and how; logs nothing. */
+static bool may_use(const struct conn *c, const struct export_config *ec,
+		    const struct export *e, bool *read_only)
+{
+	bool verified = c->key_kind == ND_KEY_IDENTITY;
+	const char *id = c->hello.identity;
+
+	if (!ec->allow.any && !(verified && id_list_contains(&ec->allow, id)))
+		return false;
+	/* overlays belong to identities, which only their own keys prove */
+	if (e->cow && !verified)
+		return false;
+	*read_only = e->read_only ||
+		     !(ec->allow_write.any || (verified && id_list_contains(&ec->allow_write, id)));
+	return true;
+}
+
 /* What an authenticated client may do on its export; false if nothing. */
 static bool grant_access(struct conn *c, const struct export_config *ec)
 {
 	bool verified = c->key_kind == ND_KEY_IDENTITY;
 	const char *id = c->hello.identity;
 
-	if (!ec->allow.any && !(verified && id_list_contains(&ec->allow, id))) {
-		if (id_list_contains(&ec->allow, id))
-			log_msg(LOG_WARNING, &c->peer, "refused: the default key does not "
-				"prove the identity '%s'; give it a key of its own", id);
-		else
-			log_msg(LOG_WARNING, &c->peer, "refused: identity '%s' not allowed "
-				"on export '%s'", id, ec->name);
-		return false;
-	}
-	if (c->exp->cow && !verified) {
+	if (may_use(c, ec, c->exp, &c->read_only))
+		return true;
+	if (ec->allow.any || (verified && id_list_contains(&ec->allow, id)))
 		log_msg(LOG_WARNING, &c->peer, "refused: copy-on-write overlays belong to "
 			"identities, and the default key does not prove the identity '%s'; "
 			"give it a key of its own", id);
-		return false;
+	else if (id_list_contains(&ec->allow, id))
+		log_msg(LOG_WARNING, &c->peer, "refused: the default key does not "
+			"prove the identity '%s'; give it a key of its own", id);
+	else
+		log_msg(LOG_WARNING, &c->peer, "refused: identity '%s' not allowed "
+			"on export '%s'", id, ec->name);
+	return false;
+}
+
+/* The LIST record: the exports this client may connect to (docs/protocol.md). */
+static void send_list(struct conn *c)
+{
+	const struct server_config *cfg = &c->gen->cfg;
+	size_t max = cfg->export_count < ND_LIST_MAX ? cfg->export_count : ND_LIST_MAX;
+	uint8_t *buf = malloc(max * sizeof(struct nd_list_entry) + ND_RECORD_OVERHEAD);
+	struct nd_list_entry *list;
+	size_t n = 0;
+
+	if (!buf) {
+		log_msg(LOG_ERR, &c->peer, "out of memory for the export list");
+		return;
 	}
-	c->read_only = c->exp->read_only ||
-		       !(ec->allow_write.any ||
-			 (verified && id_list_contains(&ec->allow_write, id)));
-	return true;
+	list = (struct nd_list_entry *)nd_record_payload(buf);
+	for (size_t i = 0; i < cfg->export_count && n < max; i++) {
+		const struct export *e = c->gen->exports[i];
+		bool read_only;
+
+		if (!may_use(c, &cfg->exports[i], e, &read_only))
+			continue;
+		memset(&list[n], 0, sizeof(list[n]));
+		memcpy(list[n].name, e->name, strlen(e->name));
+		list[n].size = htobe64(e->file.b.size);
+		list[n].flags = htonl(ND_INFO_FLUSH | (read_only ? ND_INFO_READ_ONLY :
+				      ND_INFO_FUA | ND_INFO_TRIM | ND_INFO_WRITE_ZEROES));
+		n++;
+	}
+	if (nd_session_send(&c->s, ND_REC_LIST, buf, n * sizeof(*list)))
+		log_msg(LOG_WARNING, &c->peer, "cannot send the export list: %s",
+			c->s.send_error);
+	else
+		log_msg(LOG_INFO, &c->peer, "listed %zu of %zu export(s)", n, cfg->export_count);
+	free(buf);
 }
 
 /* Authenticates the client and picks its export; false ends the connection. */
@@ -315,6 +361,10 @@ static bool handshake(struct conn *c)
 	if (c->key_kind == ND_KEY_IDENTITY) {
 		strcpy(c->identity, c->hello.identity);
 		c->peer.identity = c->identity;
+	}
+	if (c->hello.flags & ND_HELLO_LIST) {
+		send_list(c);
+		return false;
 	}
 	strcpy(c->export_name, c->hello.export_name);
 	c->peer.export_name = c->export_name;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
 /*
- * netdisk wire protocol, version 2. Specified in docs/protocol.md.
+ * netdisk wire protocol, version 3. Specified in docs/protocol.md.
  *
  * Shared by the kernel module and the userspace tools. All fields are in
  * network byte order (big-endian); all structures are packed by layout, with
@@ -13,7 +13,7 @@
 
 #define ND_DEFAULT_PORT		26547
 #define ND_MAGIC		0x4e44534bU	/* "NDSK" */
-#define ND_VERSION		2
+#define ND_VERSION		3
 
 #define ND_KEY_SIZE		32	/* pre-shared key, AES-256 key */
 #define ND_NONCE_SIZE		32	/* hello nonce */
@@ -37,12 +37,16 @@
 struct nd_client_hello {
 	__be32 magic;
 	__be16 version;
-	__be16 flags;				/* must be 0 */
+	__be16 flags;				/* enum nd_hello_flags */
 	__u8 nonce[ND_NONCE_SIZE];
 	__u8 share[ND_SHARE_SIZE];		/* ephemeral X25519 public key */
 	char identity[ND_NAME_SIZE];		/* 1..63 bytes, NUL padded */
 	char export_name[ND_NAME_SIZE];		/* 0..63 bytes; "" = default */
 	char server_name[ND_NAME_SIZE];		/* 1..63 bytes, NUL padded */
+};
+
+enum nd_hello_flags {
+	ND_HELLO_LIST = 1 << 0,			/* a LIST record, not INFO; no export */
 };
 
 enum nd_hello_status {
@@ -84,6 +88,7 @@ enum nd_record_type {
 	ND_REC_REQUEST = 2,			/* c->s, struct nd_request [+ data] */
 	ND_REC_REPLY = 3,			/* s->c, struct nd_reply [+ data] */
 	ND_REC_KEY_UPDATE = 4,			/* both, empty */
+	ND_REC_LIST = 5,			/* s->c, struct nd_list_entry[] */
 };
 
 enum nd_info_flags {
@@ -102,6 +107,16 @@ struct nd_info {
 	__be32 max_io;				/* <= ND_MAX_IO */
 	__be32 reserved[2];
 };
+
+/* One export in a LIST record. */
+struct nd_list_entry {
+	char name[ND_NAME_SIZE];		/* NUL padded */
+	__be64 size;				/* bytes */
+	__be32 flags;				/* enum nd_info_flags */
+	__be32 reserved;
+};
+
+#define ND_LIST_MAX	(ND_MAX_RECORD / sizeof(struct nd_list_entry))
 
 enum nd_request_type {
 	ND_CMD_READ = 0,

@@ -27,8 +27,9 @@ import test_netdiskd as base
 from test_netdiskd import MiB, Proxy, closed_without_reply
 
 MAGIC = 0x4E44534B
-CH_LEN = {1: 168, 2: 264}
-SH_LEN = {1: 40, 2: 72}
+VERSION = 3
+CH_LEN = {1: 168, 2: 264, 3: 264}
+SH_LEN = {1: 40, 2: 72, 3: 72}
 REPLY = 3
 
 
@@ -98,26 +99,26 @@ class PyClient:
         self.sock = socket.create_connection((host, port), timeout=20)
         priv = X25519PrivateKey.generate()
         share = priv.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        self.ch = (struct.pack(">IHH", MAGIC, 2, 0) + os.urandom(32) + share +
+        self.ch = (struct.pack(">IHH", MAGIC, VERSION, 0) + os.urandom(32) + share +
                    name(identity) + name(export) + name(server_name))
         self.sock.sendall(self.ch)
         self.sh = recv_exact(self.sock, 8)
         _, self.version, self.status = struct.unpack(">IHH", self.sh)
         if self.status:
             return
-        self.sh += recv_exact(self.sock, SH_LEN[2] - 8)
+        self.sh += recv_exact(self.sock, SH_LEN[VERSION] - 8)
         dh = priv.exchange(X25519PublicKey.from_public_bytes(self.sh[40:72]))
-        k = schedule(2, self.ch, self.sh, psk, dh)
+        k = schedule(VERSION, self.ch, self.sh, psk, dh)
         self.sock.sendall(hmac.new(k["cfin"], k["th"], hashlib.sha256).digest())
         fin = recv_exact(self.sock, 32)
         if not hmac.compare_digest(fin, hmac.new(k["sfin"], k["th"], hashlib.sha256).digest()):
             raise AssertionError("ServerFinished does not verify")
-        self.rx = Direction(2, k["s2c"])
+        self.rx = Direction(VERSION, k["s2c"])
 
     def recv_record(self):
         hdr = recv_exact(self.sock, 8)
         length = struct.unpack(">I", hdr[:4])[0]
-        return open_record(self.rx, hdr + recv_exact(self.sock, length + 16), 2)
+        return open_record(self.rx, hdr + recv_exact(self.sock, length + 16), VERSION)
 
 
 def snoop(c2s, s2c, psk):
@@ -146,7 +147,7 @@ class HandshakeTest(base.Harness):
         s = socket.socket()
         s.bind((source, 0))
         s.connect(("127.0.0.1", port))
-        hello = struct.pack(">IHH", MAGIC, 2, 0) + bytes(256)
+        hello = struct.pack(">IHH", MAGIC, VERSION, 0) + bytes(256)
 
         def run():
             try:

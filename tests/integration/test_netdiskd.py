@@ -495,7 +495,7 @@ class NetdiskdTest(Harness):
         ctl = os.path.join(BUILD, "netdiskctl")
         r = subprocess.run([ctl, "--version"], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0)
-        self.assertRegex(r.stdout, r"^netdiskctl \d+\.\d+\.\d+ \(protocol 2\)\n$")
+        self.assertRegex(r.stdout, r"^netdiskctl \d+\.\d+\.\d+ \(protocol 3\)\n$")
         # options before the command, and the identity in the URI
         r = subprocess.run([ctl, "--key-file", self.key, "info",
                             "netdisk://tester@127.0.0.1:%d" % srv.port],
@@ -686,6 +686,40 @@ class NetdiskdTest(Harness):
             else:
                 self.assertNotIn("netdiskd.service", r.stderr)
 
+    def test_info_list_shows_the_exports_an_identity_may_use(self):
+        alice = self.write_key("alice.key", self.keygen())
+        with open(alice) as f:
+            keys = self.write_key("keys", "%s\nalice %s" % (open(self.key).read().strip(),
+                                                          f.read().strip()))
+        conf = os.path.join(self.tmp, "netdiskd.conf")
+        overlays = os.path.join(self.tmp, "overlays")
+        os.mkdir(overlays)
+        with open(conf, "w") as f:
+            f.write("key-file = %s\n" % keys)
+            f.write("[export pub]\npath = %s\nread-only = yes\n" % self.image("p", MiB))
+            f.write("[export team]\npath = %s\nallow = alice\nallow-write = alice\n"
+                    % self.image("t", 2 * MiB))
+            f.write("[export golden]\npath = %s\ncopy-on-write = %s\n"
+                    % (self.image("g", 3 * MiB), overlays))
+        srv = self.server("--config", conf)
+        r = self.ctl("info", "--list", "--json", self.uri(srv.port), key=alice,
+                     identity="alice")
+        self.assertEqual(json.loads(r.stdout), [
+            {"name": "pub", "size": MiB, "read_only": True},
+            {"name": "team", "size": 2 * MiB, "read_only": False},
+            {"name": "golden", "size": 3 * MiB, "read_only": False}])
+        # the default key proves no identity: no access list, no overlay
+        r = self.ctl("info", "--list", self.uri(srv.port), identity="bob")
+        self.assertEqual([l.split() for l in r.stdout.splitlines()],
+                         [["EXPORT", "SIZE", "MODE"], ["pub", "1048576", "read-only"]])
+        r = self.ctl("info", "--list", self.uri(srv.port, "pub"), check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("leave the export out", r.stderr)
+        # nothing was opened for the listing: no overlay appeared
+        self.assertEqual(os.listdir(overlays), [])
+        srv.wait_log("listed 3 of 3 export(s)")
+        srv.wait_log("listed 1 of 3 export(s)")
+
     def test_keys_from_a_systemd_credential(self):
         disk = self.image("disk.img", MiB)
         creds = os.path.join(self.tmp, "creds")
@@ -848,7 +882,7 @@ class NetdiskdTest(Harness):
         srv = self.cow_server()
         for bad in ("../etc", "a/b", ".hidden", "x" * 70):
             s = socket.create_connection(("127.0.0.1", srv.port))
-            hello = struct.pack(">IHH", 0x4E44534B, 2, 0) + os.urandom(64)
+            hello = struct.pack(">IHH", 0x4E44534B, 3, 0) + os.urandom(64)
             ident = bad.encode()[:63].ljust(64, b"\0") if len(bad) < 64 else bad.encode()[:64]
             s.sendall(hello + ident + b"golden".ljust(64, b"\0") +
                       b"127.0.0.1".ljust(64, b"\0"))

@@ -313,7 +313,11 @@ static void test_malformed_hellos(void)
 	memset(ch.export_name, 'a', sizeof(ch.export_name));	/* no NUL */
 	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n <= 0);
 	hello(&ch, "alice");
-	ch.flags = htons(1);
+	ch.flags = htons(2);		/* a flag no version defines */
+	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n <= 0);
+	hello(&ch, "alice");
+	ch.flags = htons(ND_HELLO_LIST);	/* a list names no export */
+	strcpy(ch.export_name, "disk");
 	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n <= 0);
 
 	/* truncated hello, and a valid hello with no ClientFinished */
