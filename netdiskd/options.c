@@ -237,8 +237,9 @@ static int load_credential(const char *path, struct nd_keyring *keys)
 	char err[512];
 	struct stat st;
 
-	if ((stat(path, &st) && errno == ENOENT) || (!stat(path, &st) && !st.st_size)) {
-		/* missing, or the unit's empty SetCredential= stand-in */
+	if ((stat(path, &st) && errno == ENOENT) ||
+	    (!stat(path, &st) && st.st_size < 2 * ND_KEY_SIZE)) {
+		/* missing, or too short for a key: the unit's SetCredential= stand-in */
 		log_err("key file " DEFAULT_KEY_FILE " is missing (the unit loads it as "
 			"credential " KEYS_CREDENTIAL "): make a key with 'netdiskctl keygen > "
 			DEFAULT_KEY_FILE "' and chmod 600 it");

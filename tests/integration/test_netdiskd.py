@@ -732,7 +732,10 @@ class NetdiskdTest(Harness):
         srv.stop()
         # the unit's empty stand-in for a missing file, or no credential at all:
         # say what to do
-        for make in (lambda p: open(p, "w").close(), os.unlink):
+        def stand_in(p):
+            with open(p, "w") as f:
+                f.write("missing")
+        for make in (stand_in, os.unlink):
             make(os.path.join(creds, "netdiskd.keys"))
             r = subprocess.run([os.path.join(BUILD, "netdiskd"), "--file", disk, "--listen",
                                 "127.0.0.1:%d" % free_port()], capture_output=True, text=True,
