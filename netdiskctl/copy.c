@@ -309,7 +309,7 @@ int cmd_copy(const struct client_opts *o, const char *src, const char *dst)
 	double t0;
 	char err[512], temp[PATH_MAX] = "";
 	struct stat st;
-	unsigned int o_connections = o->connections;
+	unsigned int connections = o->connections;
 	uint64_t probe_size;
 
 	if (nd_is_uri(src) == nd_is_uri(dst))
@@ -331,7 +331,7 @@ int cmd_copy(const struct client_opts *o, const char *src, const char *dst)
 	if (cp.stream) {
 		cp.local_fd = cp.upload ? STDIN_FILENO : STDOUT_FILENO;
 		cp.size = probe.info.size;
-		o_connections = 1;
+		connections = 1;
 	} else if (cp.upload) {
 		cp.local_fd = open(local, O_RDONLY | O_CLOEXEC);
 		if (cp.local_fd < 0)
@@ -365,7 +365,7 @@ int cmd_copy(const struct client_opts *o, const char *src, const char *dst)
 	/* a stream's size may shrink under its worker: no progress bar */
 	show = !cp.stream && (o->progress || isatty(2));
 	t0 = now();
-	for (; started < o_connections; started++)
+	for (; started < connections; started++)
 		if (pthread_create(&threads[started], NULL, copy_worker, &cp))
 			break;
 	if (!started) {
