@@ -9,6 +9,7 @@
 
 #include <linux/in.h>
 #include <linux/in6.h>
+#include <linux/delay.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -772,6 +773,34 @@ fail_tx:
 fail_hs:
 	nd_handshake_free(&c->hs);
 	return ret;
+}
+
+/*
+ * One socket, held from module load to unload, keeps the memalloc static
+ * key on, so that the connections' own sk_set_memalloc()/sk_clear_memalloc()
+ * never flip it: a flip patches kernel text on every CPU, and QEMU's MTTCG
+ * was seen to run the breakpoint it leaves after it was gone (40 attach and
+ * detach cycles on 6.12 crashed in 2 runs of 2).
+ */
+static struct socket *nd_memalloc_holder;
+
+int nd_memalloc_hold(void)
+{
+	int ret = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP,
+				   &nd_memalloc_holder);
+
+	if (!ret)
+		sk_set_memalloc(nd_memalloc_holder->sk);
+	return ret;
+}
+
+/* After every connection is gone; their peers' last packets go first. */
+void nd_memalloc_release(void)
+{
+	msleep(200);
+	sk_clear_memalloc(nd_memalloc_holder->sk);
+	sock_release(nd_memalloc_holder);
+	nd_memalloc_holder = NULL;
 }
 
 void nd_conn_destroy(struct nd_conn *c)

@@ -139,6 +139,10 @@ void nd_conn_cancel(struct nd_conn *c);
 /* -ENOTCONN if the connection is not live: the owner keeps io. */
 int nd_conn_queue(struct nd_conn *c, struct nd_io *io);
 
+/* Module load and unload: the memalloc static key stays on in between. */
+int nd_memalloc_hold(void);
+void nd_memalloc_release(void);
+
 static inline bool nd_conn_live(struct nd_conn *c)
 {
 	return test_bit(ND_CONN_LIVE, &c->flags);

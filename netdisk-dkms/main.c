@@ -336,9 +336,12 @@ static int __init nd_init(void)
 		ret = -ENOMEM;
 		goto out_wq;
 	}
-	ret = nd_device_init();
+	ret = nd_memalloc_hold();
 	if (ret)
 		goto out_io_wq;
+	ret = nd_device_init();
+	if (ret)
+		goto out_hold;
 	nd_kobj = kobject_create_and_add("netdisk", kernel_kobj);
 	if (!nd_kobj) {
 		ret = -ENOMEM;
@@ -380,6 +383,8 @@ out_kobj:
 	kobject_put(nd_kobj);
 out_dev:
 	nd_device_exit();
+out_hold:
+	nd_memalloc_release();
 out_io_wq:
 	destroy_workqueue(nd_io_wq);
 out_wq:
@@ -398,6 +403,7 @@ static void __exit nd_exit(void)
 		nd_device_detach(dev);
 	}
 	nd_device_exit();
+	nd_memalloc_release();
 	destroy_workqueue(nd_io_wq);
 	destroy_workqueue(nd_wq);
 }
