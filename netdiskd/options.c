@@ -236,9 +236,9 @@ static int load_credential(const char *path, struct nd_keyring *keys)
 {
 	char err[512];
 	struct stat st;
+	int missing = stat(path, &st) ? errno == ENOENT : st.st_size < 2 * ND_KEY_SIZE;
 
-	if ((stat(path, &st) && errno == ENOENT) ||
-	    (!stat(path, &st) && st.st_size < 2 * ND_KEY_SIZE)) {
+	if (missing) {
 		/* missing, or too short for a key: the unit's SetCredential= stand-in */
 		log_err("key file " DEFAULT_KEY_FILE " is missing (the unit loads it as "
 			"credential " KEYS_CREDENTIAL "): make a key with 'netdiskctl keygen > "
