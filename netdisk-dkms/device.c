@@ -556,6 +556,21 @@ out_free_dev:
 	return ret;
 }
 
+const char *nd_device_state(struct nd_device *dev)
+{
+	unsigned int i, down = 0, failing = 0;
+
+	if (READ_ONCE(dev->removing))
+		return "detaching";
+	for (i = 0; i < dev->nr_queues; i++) {
+		down += !nd_conn_live(&dev->queues[i].conn);
+		failing += READ_ONCE(dev->queues[i].failing);
+	}
+	if (!down)
+		return "connected";
+	return failing ? "failed" : "reconnecting";
+}
+
 void nd_device_detach(struct nd_device *dev)
 {
 	pr_info("netdisk%d: detaching\n", dev->index);

@@ -87,6 +87,14 @@ void nd_device_exit(void);
 int nd_device_attach(const struct nd_target *t, struct nd_device **out);
 void nd_device_detach(struct nd_device *dev);
 
+const char *nd_device_state(struct nd_device *dev);
+
+/* ctrl.c: the generic netlink family and the list of disks */
+int nd_ctrl_init(void);
+void nd_ctrl_exit(void);
+/* Validates and completes the target, then attaches; always wipes t->key. */
+int nd_ctrl_attach(struct nd_target *t, const char *addr, int *index);
+
 /* sysfs.c */
 extern const struct attribute_group *nd_disk_groups[];
 

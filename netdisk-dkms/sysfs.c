@@ -103,18 +103,7 @@ ND_ATTR_RO(connections);
 
 static ssize_t nd_state_show(struct device *d, struct device_attribute *a, char *buf)
 {
-	struct nd_device *dev = nd_to_device(d);
-	unsigned int i, down = 0, failing = 0;
-
-	if (READ_ONCE(dev->removing))
-		return sysfs_emit(buf, "detaching\n");
-	for (i = 0; i < dev->nr_queues; i++) {
-		down += !nd_conn_live(&dev->queues[i].conn);
-		failing += READ_ONCE(dev->queues[i].failing);
-	}
-	if (!down)
-		return sysfs_emit(buf, "connected\n");
-	return sysfs_emit(buf, "%s\n", failing ? "failed" : "reconnecting");
+	return sysfs_emit(buf, "%s\n", nd_device_state(nd_to_device(d)));
 }
 ND_ATTR_RO(state);
 

@@ -1,179 +1,265 @@
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
-/* netdiskctl attach, detach, list: the kernel module's disks. */
+/*
+ * netdiskctl attach, detach, list: the kernel module's disks, through its
+ * generic netlink family. A key goes to the module as a logon key in this
+ * process's keyring, never as text: it is gone when netdiskctl exits.
+ */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-#include <dirent.h>
 #include <netdb.h>
 
+#include <keyutils.h>
+
+#include <netdisk/netlink.h>
+
+#include "genl.h"
 #include "nd_keys.h"
+#include "nd_tab.h"
 #include "netdiskctl.h"
-
-#define SYSFS_CONTROL "/sys/kernel/netdisk"
-
-static int write_control(const char *file, const char *text)
-{
-	char path[128];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", SYSFS_CONTROL, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
 
 static void ensure_module(void)
 {
-	struct stat st;
-
-	if (!stat(SYSFS_CONTROL, &st))
+	if (genl_available() != -ENOENT)
 		return;
-	if (system("modprobe netdisk") != 0 || stat(SYSFS_CONTROL, &st))
+	if (system("modprobe netdisk") != 0 || genl_available())
 		die("the netdisk kernel module is not loaded and 'modprobe netdisk' failed");
 }
 
-/* Disk names present now, as a bit per index below 256. */
-static void disk_set(uint8_t set[32])
+static const char *tab_path(const struct client_opts *o)
 {
-	DIR *d = opendir("/sys/block");
-	struct dirent *e;
-	unsigned int n;
+	return o->tab_path ? o->tab_path : ND_TAB_PATH;
+}
 
-	memset(set, 0, 32);
-	if (!d)
-		return;
-	while ((e = readdir(d)))
-		if (sscanf(e->d_name, "netdisk%u", &n) == 1 && n < 256)
-			set[n / 8] |= (uint8_t)(1 << (n % 8));
-	closedir(d);
+static void tab_entry(const struct client_opts *o, const char *name, struct nd_tab *tab,
+		      const struct nd_tab_entry **e)
+{
+	char err[512];
+
+	if (nd_tab_load(tab, tab_path(o), err, sizeof(err)))
+		die("%s", err);
+	*e = nd_tab_find(tab, name);
+	if (!*e)
+		die("'%s' is neither a netdisk:// URI nor a disk in %s", name, tab_path(o));
+}
+
+static void resolve(const char *host, char addr[INET6_ADDRSTRLEN])
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
+	int rc = getaddrinfo(host, NULL, &hints, &ai);
+
+	if (rc)
+		die("cannot resolve %s: %s", host, gai_strerror(rc));
+	getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, INET6_ADDRSTRLEN, NULL, 0,
+		    NI_NUMERICHOST);
+	freeaddrinfo(ai);
+}
+
+/* The identity a table entry attaches as: its URI's, else the host name. */
+static void entry_identity(const struct nd_tab_entry *e, char out[ND_NAME_SIZE])
+{
+	if (e->uri.identity[0])
+		strcpy(out, e->uri.identity);
+	else if (nd_default_identity(out))
+		die("the host name is not a valid identity; give disk %s an IDENTITY@ in its URI",
+		    e->name);
+}
+
+static key_serial_t add_logon_key(const struct client_opts *o, const char *desc)
+{
+	uint8_t key[ND_KEY_SIZE];
+	key_serial_t id;
+
+	load_key(o, key);
+	id = add_key("logon", desc, key, sizeof(key), KEY_SPEC_PROCESS_KEYRING);
+	nd_wipe(key, sizeof(key));
+	if (id < 0)
+		die("cannot add key '%s' to the process keyring: %s", desc, strerror(errno));
+	return id;
+}
+
+static int attach_uri(const struct client_opts *o, const struct nd_uri *uri, const char *what)
+{
+	struct genl_attach_req r = { 0 };
+	char addr[INET6_ADDRSTRLEN], server[ND_NAME_SIZE], desc[128];
+	key_serial_t key = -1;
+	uint32_t index;
+	int rc;
+
+	resolve(uri->host, addr);
+	if (o->server_name[0])
+		strcpy(server, o->server_name);
+	else if (nd_server_name_of(uri->host, server))
+		die("'%s' cannot be sent as the server's name; give --server-name", uri->host);
+	if (o->key_desc) {
+		snprintf(desc, sizeof(desc), "%s", o->key_desc);
+	} else {
+		snprintf(desc, sizeof(desc), NETDISK_KEY_PREFIX "%s", o->identity);
+		key = add_logon_key(o, desc);
+	}
+	r.address = addr;
+	r.port = (uint16_t)atoi(uri->port);
+	r.export_name = uri->export_name;
+	r.identity = o->identity;
+	r.server_name = server;
+	r.key_desc = desc;
+	r.connections = o->connections;
+	r.cache_mb = o->cache_mb;
+	ensure_module();
+	rc = genl_attach(&r, &index);
+	if (key >= 0)
+		keyctl_invalidate(key);
+	if (rc == -ENOKEY)
+		die("no logon key '%s' in this process's keyrings; load one with "
+		    "'keyctl padd logon %s @u' (32 raw bytes) or leave out --key-desc",
+		    desc, desc);
+	if (rc == -EKEYREJECTED)
+		die("%s rejected the key for identity '%s'", what, o->identity);
+	if (rc == -ENOENT)
+		die("%s: no such export", what);
+	if (rc == -EACCES)
+		die("%s: identity '%s' is not allowed on this export", what, o->identity);
+	if (rc == -EPERM)
+		die("attaching a disk needs CAP_NET_ADMIN");
+	if (rc)
+		die("attaching %s failed: %s (see the kernel log)", what, strerror(-rc));
+	printf("netdisk%u\n", index);
+	return 0;
 }
 
 int cmd_attach(const struct client_opts *o, const char *target)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
-	char err[512], addr[INET6_ADDRSTRLEN], hex[2 * ND_KEY_SIZE + 1];
-	char cmd[512], conns[32] = "", server[ND_NAME_SIZE];
-	uint8_t key[ND_KEY_SIZE], before[32], after[32];
+	const struct nd_tab_entry *e;
+	struct client_opts eo = *o;
+	struct nd_tab tab;
 	struct nd_uri uri;
+	char err[512];
 	int rc;
 
-	if (nd_uri_parse(target, &uri, err, sizeof(err)))
-		die("%s", err);
-	rc = getaddrinfo(uri.host, NULL, &hints, &ai);
-	if (rc)
-		die("cannot resolve %s: %s", uri.host, gai_strerror(rc));
-	getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr), NULL, 0, NI_NUMERICHOST);
-	freeaddrinfo(ai);
-	if (o->server_name[0])
-		strcpy(server, o->server_name);
-	else if (nd_server_name_of(uri.host, server))
-		die("'%s' cannot be sent as the server's name; give --server-name", uri.host);
-	load_key(o, key);
-	nd_format_hex_key(key, hex);
-	nd_wipe(key, sizeof(key));
-	if (o->connections)
-		snprintf(conns, sizeof(conns), " connections=%u", o->connections);
-	snprintf(cmd, sizeof(cmd), "address=%s port=%s export=%s identity=%s server=%s%s key=%s",
-		 addr, uri.port, uri.export_name, o->identity, server, conns, hex);
-	nd_wipe(hex, sizeof(hex));
-	ensure_module();
-	disk_set(before);
-	rc = write_control("attach", cmd);
-	nd_wipe(cmd, sizeof(cmd));
-	if (rc == -EKEYREJECTED)
-		die("%s rejected the key for identity '%s'", target, o->identity);
-	if (rc == -ENOENT)
-		die("%s: no such export", target);
-	if (rc == -EACCES)
-		die("%s: identity '%s' is not allowed on this export", target, o->identity);
-	if (rc)
-		die("attaching %s failed: %s (see the kernel log)", target, strerror(-rc));
-	disk_set(after);
-	for (unsigned int i = 0; i < 256; i++)
-		if ((after[i / 8] & ~before[i / 8]) & (1 << (i % 8)))
-			printf("netdisk%u\n", i);
-	return 0;
+	if (nd_is_uri(target)) {
+		if (nd_uri_parse(target, &uri, err, sizeof(err)))
+			die("%s", err);
+		return attach_uri(o, &uri, target);
+	}
+	tab_entry(o, target, &tab, &e);
+	entry_identity(e, eo.identity);
+	if (e->key_file[0])
+		eo.key_file = e->key_file;
+	if (e->server_name[0])
+		strcpy(eo.server_name, e->server_name);
+	if (e->connections)
+		eo.connections = e->connections;
+	if (e->cache_mb)
+		eo.cache_mb = e->cache_mb;
+	rc = attach_uri(&eo, &e->uri, e->name);
+	nd_tab_free(&tab);
+	return rc;
 }
 
-int cmd_detach(const char *name)
+static int index_of_name(const char *name, uint32_t *index)
 {
 	char resolved[PATH_MAX];
 	const char *base;
-	int rc;
+	unsigned int n;
+	char tail;
 
 	if (strchr(name, '/') && realpath(name, resolved))
 		name = resolved;
 	base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
-	if (strncmp(base, "netdisk", 7))
-		die("'%s' is not a netdisk device", name);
-	rc = write_control("detach", base);
+	if (sscanf(base, "netdisk%u%c", &n, &tail) != 1)
+		return -1;
+	*index = n;
+	return 0;
+}
+
+/* The disk a table entry attached: the same address, port, export, identity. */
+static int index_of_entry(const struct nd_tab_entry *e, uint32_t *index)
+{
+	char addr[INET6_ADDRSTRLEN], identity[ND_NAME_SIZE];
+	struct nd_disk *disks;
+	size_t n;
+	int rc, found = -1;
+
+	resolve(e->uri.host, addr);
+	entry_identity(e, identity);
+	rc = genl_list(&disks, &n);
 	if (rc)
-		die("detaching %s failed: %s", base, rc == -ENODEV ? "no such disk" :
+		return rc;
+	for (size_t i = 0; i < n && found < 0; i++)
+		if (!strcmp(disks[i].address, addr) && disks[i].port == atoi(e->uri.port) &&
+		    !strcmp(disks[i].export_name, e->uri.export_name) &&
+		    !strcmp(disks[i].identity, identity)) {
+			*index = disks[i].index;
+			found = 0;
+		}
+	free(disks);
+	return found ? -ENODEV : 0;
+}
+
+int cmd_detach(const struct client_opts *o, const char *name)
+{
+	const struct nd_tab_entry *e;
+	struct nd_tab tab;
+	uint32_t index;
+	int rc;
+
+	if (index_of_name(name, &index)) {
+		tab_entry(o, name, &tab, &e);
+		rc = genl_available() ?: index_of_entry(e, &index);
+		nd_tab_free(&tab);
+		/* stopping a disk that is not attached leaves it detached */
+		if (rc == -ENODEV || rc == -ENOENT)
+			return 0;
+		if (rc)
+			die("listing the disks failed: %s", strerror(-rc));
+	}
+	rc = genl_detach(index);
+	if (rc == -ENOENT)
+		die("detaching %s failed: the netdisk module is not loaded", name);
+	if (rc == -EPERM)
+		die("detaching a disk needs CAP_NET_ADMIN");
+	if (rc)
+		die("detaching %s failed: %s", name, rc == -ENODEV ? "no such disk" :
 		    strerror(-rc));
 	return 0;
 }
 
-static void read_attr(const char *disk, const char *attr, char *out, size_t len)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/block/%s/netdisk/%s", disk, attr);
-	out[0] = '\0';
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(out, (int)len, f))
-		out[strcspn(out, "\n")] = '\0';
-	fclose(f);
-}
-
 int cmd_list(const struct client_opts *o)
 {
-	struct dirent **names;
-	int n = scandir("/sys/block", &names, NULL, versionsort);
+	struct nd_disk *disks = NULL;
 	const char *sep = "";
+	size_t n = 0;
+	int rc = genl_list(&disks, &n);
 
-	if (n < 0)
-		die("/sys/block: %s", strerror(errno));
+	if (rc && rc != -ENOENT)
+		die("listing the disks failed: %s", strerror(-rc));
 	if (o->json)
 		printf("[");
 	else
 		printf("%-10s %-24s %-6s %-16s %-16s %s\n", "DISK", "HOST", "PORT",
 		       "EXPORT", "IDENTITY", "STATE");
-	for (int i = 0; i < n; i++) {
-		char host[80], port[16], exp[80], id[80], state[32];
-		const char *d = names[i]->d_name;
+	for (size_t i = 0; i < n; i++) {
+		const struct nd_disk *d = &disks[i];
 
-		if (!strncmp(d, "netdisk", 7)) {
-			read_attr(d, "host", host, sizeof(host));
-			read_attr(d, "port", port, sizeof(port));
-			read_attr(d, "export", exp, sizeof(exp));
-			read_attr(d, "identity", id, sizeof(id));
-			read_attr(d, "state", state, sizeof(state));
-			if (o->json) {
-				/* sysfs gives names the module validated: no escapes */
-				printf("%s{\"disk\": \"%s\", \"host\": \"%s\", \"port\": %s, "
-				       "\"export\": \"%s\", \"identity\": \"%s\", "
-				       "\"state\": \"%s\"}", sep, d, host, port[0] ? port : "0",
-				       exp, id, state);
-				sep = ", ";
-			} else {
-				printf("%-10s %-24s %-6s %-16s %-16s %s\n", d, host, port,
-				       exp[0] ? exp : "(default)", id, state);
-			}
+		if (o->json) {
+			/* names the module validated: no escapes needed */
+			printf("%s{\"disk\": \"netdisk%u\", \"host\": \"%s\", \"port\": %u, "
+			       "\"export\": \"%s\", \"identity\": \"%s\", \"state\": \"%s\"}",
+			       sep, d->index, d->address, d->port, d->export_name, d->identity,
+			       d->state);
+			sep = ", ";
+		} else {
+			char disk[24];
+
+			snprintf(disk, sizeof(disk), "netdisk%u", d->index);
+			printf("%-10s %-24s %-6u %-16s %-16s %s\n", disk, d->address, d->port,
+			       d->export_name[0] ? d->export_name : "(default)", d->identity,
+			       d->state);
 		}
-		free(names[i]);
 	}
-	free(names);
+	free(disks);
 	if (o->json)
 		printf("]\n");
 	return 0;

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netdisk/netlink.h>
+
 #include "nd_keys.h"
+#include "nd_tab.h"
 #include "netdiskctl.h"
 
 static void usage(FILE *out)
@@ -14,13 +17,14 @@ static void usage(FILE *out)
 "Usage: netdiskctl keygen\n"
 "       netdiskctl info [OPTIONS] netdisk://[IDENTITY@]HOST[:PORT][/EXPORT]\n"
 "       netdiskctl copy [OPTIONS] SRC DST\n"
-"       netdiskctl attach [OPTIONS] netdisk://[IDENTITY@]HOST[:PORT][/EXPORT]\n"
-"       netdiskctl detach netdiskN|/dev/netdisk/NAME\n"
+"       netdiskctl attach [OPTIONS] netdisk://[IDENTITY@]HOST[:PORT][/EXPORT]|NAME\n"
+"       netdiskctl detach netdiskN|/dev/netdisk/NAME|NAME\n"
 "       netdiskctl list\n"
 "       netdiskctl overlay list DIR\n"
 "       netdiskctl overlay reset DIR EXPORT IDENTITY\n"
 "       netdiskctl overlay merge DIR EXPORT IDENTITY BASE NEW-IMAGE\n"
 "\n"
+"NAME is a disk in " ND_TAB_PATH ", netdisktab(5).\n"
 "copy transfers a whole image; one of SRC and DST is a local file or block\n"
 "device, or - for standard input or output, the other a netdisk:// URI.\n"
 "\n"
@@ -31,6 +35,10 @@ static void usage(FILE *out)
 "                         URI's host; an address in canonical form)\n"
 "  -j, --connections=N    parallel connections (copy: 4; attach: the\n"
 "                         module's default, min(CPUs, 4))\n"
+"      --cache-mb=N       attach: a write-through cache of N MiB\n"
+"      --key-desc=DESC    attach: use the logon key DESC from the caller's\n"
+"                         keyrings instead of a key file\n"
+"      --table=PATH       attach, detach: the table NAME is looked up in\n"
 "  -p, --progress         show progress (default when stderr is a terminal)\n"
 "      --json             info, list: print JSON\n"
 "      --list             info: list the server's exports this identity may use\n"
@@ -48,6 +56,9 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "rekey-records", required_argument, NULL, 'R' },
+		{ "cache-mb", required_argument, NULL, 'C' },
+		{ "key-desc", required_argument, NULL, 'D' },
+		{ "table", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -93,6 +104,20 @@ int main(int argc, char **argv)
 			if (*end || !o.rekey_records)
 				die("--rekey-records takes a positive number");
 			break;
+		case 'C':
+			o.cache_mb = (unsigned int)strtoul(optarg, &end, 10);
+			if (*end || !*optarg || o.cache_mb > 1 << 20)
+				die("--cache-mb takes 0..1048576");
+			break;
+		case 'D':
+			if (!strchr(optarg, ':') || optarg[0] == ':')
+				die("a logon key's description has a 'prefix:', such as '%s%s'",
+				    NETDISK_KEY_PREFIX, optarg);
+			o.key_desc = optarg;
+			break;
+		case 'T':
+			o.tab_path = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -121,7 +146,7 @@ int main(int argc, char **argv)
 		return cmd_overlay_merge(argv[optind + 1], argv[optind + 2], argv[optind + 3],
 					 argv[optind + 4], argv[optind + 5]);
 	if (!strcmp(cmd, "detach") && optind + 1 == argc)
-		return cmd_detach(argv[optind]);
+		return cmd_detach(&o, argv[optind]);
 	/* an identity in a URI (IDENTITY@HOST) counts as --identity */
 	for (int i = optind; i < argc; i++) {
 		struct nd_uri u;

@@ -16,6 +16,9 @@ struct client_opts {
 	char identity[ND_NAME_SIZE];
 	char server_name[ND_NAME_SIZE];	/* "": the URI's host */
 	unsigned int connections;
+	unsigned int cache_mb;		/* attach */
+	const char *key_desc;		/* attach: a logon key already loaded */
+	const char *tab_path;		/* attach, detach: NULL for ND_TAB_PATH */
 	bool progress;
 	bool json;
 	bool list;		/* info: the server's exports */
@@ -33,7 +36,7 @@ int cmd_info(const struct client_opts *o, const char *target);
 int cmd_copy(const struct client_opts *o, const char *src, const char *dst);
 /* attach.c: the kernel module's disks */
 int cmd_attach(const struct client_opts *o, const char *target);
-int cmd_detach(const char *name);
+int cmd_detach(const struct client_opts *o, const char *name);
 int cmd_list(const struct client_opts *o);
 /* overlay.c: on the server, netdiskd's own overlay code */
 int cmd_overlay_list(const char *dir);

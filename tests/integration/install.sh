@@ -11,15 +11,22 @@ DESTDIR=$dest cmake --install "$build" --prefix /usr > /dev/null
 units=$(pkg-config --variable=systemdsystemunitdir systemd)
 udev=$(pkg-config --variable=udevdir udev)
 sysusers=$(pkg-config --variable=sysusersdir systemd)
+generators=$(pkg-config --variable=systemdsystemgeneratordir systemd)
 for f in /usr/sbin/netdiskd /usr/bin/netdiskctl "$units/netdiskd.service" \
-	 "$units/netdiskd.socket" "$udev/rules.d/60-netdisk.rules" \
+	 "$units/netdiskd.socket" "$units/netdisk@.service" "$udev/rules.d/60-netdisk.rules" \
+	 "$generators/netdisk-generator" /etc/netdisk/netdisktab \
 	 "$sysusers/netdiskd.conf" /etc/netdisk/netdiskd.conf \
 	 /usr/share/man/man1/netdiskctl.1 /usr/share/man/man4/netdisk.4 \
-	 /usr/share/man/man5/netdiskd.conf.5 /usr/share/man/man8/netdiskd.8; do
+	 /usr/share/man/man5/netdiskd.conf.5 /usr/share/man/man5/netdisktab.5 \
+	 /usr/share/man/man8/netdiskd.8; do
 	[ -f "$dest$f" ] || { echo "install: $f was not installed" >&2; exit 1; }
 done
-echo "# the administrator's" > "$dest/etc/netdisk/netdiskd.conf"
+for conf in netdiskd.conf netdisktab; do
+	echo "# the administrator's" > "$dest/etc/netdisk/$conf"
+done
 DESTDIR=$dest cmake --install "$build" --prefix /usr > /dev/null
-grep -q "administrator's" "$dest/etc/netdisk/netdiskd.conf" ||
-	{ echo "install: a reinstall overwrote /etc/netdisk/netdiskd.conf" >&2; exit 1; }
+for conf in netdiskd.conf netdisktab; do
+	grep -q "administrator's" "$dest/etc/netdisk/$conf" ||
+		{ echo "install: a reinstall overwrote /etc/netdisk/$conf" >&2; exit 1; }
+done
 echo "install: every file in place, the config kept"

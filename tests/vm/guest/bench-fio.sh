@@ -134,7 +134,7 @@ fi
 
 # the cache: 4 KiB random reads at QD1 over a 32 MiB hot set, cache off
 # (netdisk0) and on (netdisk1, 64 MiB), after one warming pass
-echo "address=127.0.0.1 key=$(key) cache_mb=64" > /sys/kernel/netdisk/attach || die "attach"
+attach cache_mb=64 || die "attach"
 wait_dev netdisk1
 hot() {
 	/usr/bin/fio --name=h --filename="$1" --ioengine=libaio --direct=1 --rw=randread \

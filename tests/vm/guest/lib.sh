@@ -61,11 +61,33 @@ load() {	# insmod with the test key and any extra options
 	insmod /test/netdisk.ko address=127.0.0.1 key="$(key)" "$@"
 }
 
+# attach [address=A] [port=P] [export=E] [identity=I] [key=HEX] [server=S]
+#        [connections=N] [cache_mb=N]: netdiskctl attach, quietly
 attach() {
-	echo "address=127.0.0.1 key=$(key) $*" > /sys/kernel/netdisk/attach
+	a_addr=127.0.0.1 a_port=26547 a_export= a_key=$(key)
+	set -- "$@" END
+	while [ "$1" != END ]; do
+		case $1 in
+		address=*) a_addr=${1#*=} ;;
+		port=*) a_port=${1#*=} ;;
+		export=*) a_export=${1#*=} ;;
+		key=*) a_key=${1#*=} ;;
+		identity=*) set -- "$@" -i "${1#*=}" ;;
+		server=*) set -- "$@" -S "${1#*=}" ;;
+		connections=*) set -- "$@" -j "${1#*=}" ;;
+		cache_mb=*) set -- "$@" --cache-mb "${1#*=}" ;;
+		*) echo "attach: unknown $1"; return 2 ;;
+		esac
+		shift
+	done
+	shift
+	case $a_addr in *:*) a_addr="[$a_addr]" ;; esac
+	(umask 077; echo "$a_key" > /tmp/attach.key)
+	/usr/sbin/netdiskctl attach -K /tmp/attach.key "$@" \
+		"netdisk://$a_addr:$a_port/$a_export" > /dev/null
 }
 
-detach() { echo "$1" > /sys/kernel/netdisk/detach; }
+detach() { /usr/sbin/netdiskctl detach "$1"; }
 
 attr() { cat "/sys/block/$1/netdisk/$2"; }
 

@@ -18,12 +18,12 @@ i=0
 until grep -q ':67B4 ' /proc/net/tcp6; do
 	i=$((i + 1)); [ $i -gt 100 ] && die "no IPv6 listener: $(cat /srv/netdiskd6.log; ip -6 addr)"; sleep 0.1
 done
-echo "address=::1 port=26548 key=$(key)" > /sys/kernel/netdisk/attach || die "attach over IPv6"
+attach address=::1 port=26548 || die "attach over IPv6"
 wait_dev netdisk1
 [ "$(attr netdisk1 host)" = ::1 ] || die "IPv6 host attribute"
 [ "$(sha_of /dev/netdisk1 0 16 direct)" = "$before" ] || die "IPv6 read"
 check detach netdisk0
-check detach 1
+check detach /dev/netdisk1
 kill $v6
 [ ! -e /sys/block/netdisk0 ] && [ ! -e /sys/block/netdisk1 ] || die "detach"
 check rmmod netdisk

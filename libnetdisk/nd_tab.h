@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later OR MIT */
+/*
+ * /etc/netdisk/netdisktab: the disks to attach at boot, one per line:
+ *   NAME  netdisk://[IDENTITY@]HOST[:PORT][/EXPORT]  [OPTION[,OPTION...]]
+ * netdisktab(5) documents the options.
+ */
+#ifndef ND_TAB_H
+#define ND_TAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <limits.h>
+
+#include "nd_client.h"
+
+#define ND_TAB_PATH "/etc/netdisk/netdisktab"
+
+struct nd_tab_entry {
+	char name[ND_NAME_SIZE];	/* the instance: netdisk@NAME.service */
+	struct nd_uri uri;
+	char key_file[PATH_MAX];	/* "": netdiskctl's default */
+	char server_name[ND_NAME_SIZE];	/* "": the URI's host */
+	unsigned int connections;	/* 0: the module's default */
+	unsigned int cache_mb;
+	bool noauto;			/* not attached at boot */
+	unsigned int line;
+};
+
+struct nd_tab {
+	struct nd_tab_entry *entries;
+	size_t count;
+};
+
+/* 0, or -1 with "SOURCE:LINE: reason" in err; nothing to free on failure. */
+int nd_tab_parse(struct nd_tab *tab, const char *text, const char *source,
+		 char *err, size_t err_len);
+/* A missing file is an empty table. */
+int nd_tab_load(struct nd_tab *tab, const char *path, char *err, size_t err_len);
+const struct nd_tab_entry *nd_tab_find(const struct nd_tab *tab, const char *name);
+void nd_tab_free(struct nd_tab *tab);
+
+#endif

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later OR MIT */
+/* The kernel module's generic netlink family; every call returns 0 or -errno. */
+#ifndef NETDISKCTL_GENL_H
+#define NETDISKCTL_GENL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <netdisk/wire.h>
+
+struct genl_attach_req {
+	const char *address;		/* an IP literal */
+	uint16_t port;
+	const char *export_name, *identity, *server_name;
+	const char *key_desc;		/* a logon key in the caller's keyrings */
+	uint32_t connections, cache_mb;	/* 0: the module's default */
+};
+
+/* one attached disk, as the module lists it */
+struct nd_disk {
+	uint32_t index;			/* /dev/netdisk<index> */
+	char address[64];
+	uint16_t port;
+	char export_name[ND_NAME_SIZE], identity[ND_NAME_SIZE];
+	char state[32];
+};
+
+/* -ENOENT: the module is not loaded */
+int genl_available(void);
+int genl_attach(const struct genl_attach_req *r, uint32_t *index);
+int genl_detach(uint32_t index);
+/* *disks is malloc'd, in index order */
+int genl_list(struct nd_disk **disks, size_t *n);
+
+#endif
