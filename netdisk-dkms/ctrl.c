@@ -15,6 +15,7 @@
 #include <linux/in6.h>
 #include <linux/inet.h>
 #include <linux/key.h>
+#include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -352,3 +353,6 @@ void nd_ctrl_exit(void)
 		nd_device_detach(dev);
 	}
 }
+
+/* the first netlink lookup of the family loads the module */
+MODULE_ALIAS_GENL_FAMILY(NETDISK_GENL_NAME);

@@ -14,7 +14,10 @@ sysusers=$(pkg-config --variable=sysusersdir systemd)
 generators=$(pkg-config --variable=systemdsystemgeneratordir systemd)
 for f in /usr/sbin/netdiskd /usr/bin/netdiskctl "$units/netdiskd.service" \
 	 "$units/netdiskd.socket" "$units/netdisk@.service" "$udev/rules.d/60-netdisk.rules" \
-	 "$generators/netdisk-generator" /etc/netdisk/netdisktab \
+	 "$generators/netdisk-generator" /etc/netdisk/netdisktab /etc/netdisk/initramfs.conf \
+	 /usr/share/initramfs-tools/hooks/netdisk /usr/share/initramfs-tools/scripts/local-top/netdisk \
+	 /usr/share/initramfs-tools/scripts/local-bottom/netdisk \
+	 /usr/share/initramfs-tools/conf-hooks.d/netdisk /usr/share/man/man7/netdisk-boot.7 \
 	 "$sysusers/netdiskd.conf" /etc/netdisk/netdiskd.conf \
 	 /usr/share/man/man1/netdiskctl.1 /usr/share/man/man4/netdisk.4 \
 	 /usr/share/man/man5/netdiskd.conf.5 /usr/share/man/man5/netdisktab.5 \
