@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
+#define pr_fmt(fmt) "netdisk: " fmt
+
 #include <crypto/aead.h>
 #include <crypto/hash.h>
 #include <crypto/sha2.h>
@@ -40,7 +42,12 @@ void nd_buf_free(struct nd_buf *b)
 
 struct crypto_shash *nd_hmac_alloc(void)
 {
-	return crypto_alloc_shash("hmac(sha256)", 0, 0);
+	struct crypto_shash *tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
+
+	if (IS_ERR(tfm))
+		pr_err("no hmac(sha256) in this kernel (error %ld): are its modules installed?\n",
+		       PTR_ERR(tfm));
+	return tfm;
 }
 
 int nd_hmac_sha256(struct crypto_shash *tfm, const u8 key[ND_HASH_SIZE],
@@ -159,6 +166,8 @@ int nd_aead_alloc(struct nd_aead *a, struct crypto_shash *hmac)
 	a->tfm = crypto_alloc_aead("gcm(aes)", 0, 0);
 	if (IS_ERR(a->tfm)) {
 		ret = PTR_ERR(a->tfm);
+		pr_err("no gcm(aes) in this kernel (error %d): are the gcm and aes modules installed?\n",
+		       ret);
 		a->tfm = NULL;
 		return ret;
 	}
