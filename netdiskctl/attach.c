@@ -125,7 +125,9 @@ static int attach_uri(const struct client_opts *o, const struct nd_uri *uri, con
 		die("attaching a disk needs CAP_NET_ADMIN");
 	if (rc)
 		die("attaching %s failed: %s (see the kernel log)", what, strerror(-rc));
-	printf("netdisk%u\n", index);
+	/* the module attached the disk even if its reply with the name was lost */
+	if (index != UINT32_MAX)
+		printf("netdisk%u\n", index);
 	return 0;
 }
 
