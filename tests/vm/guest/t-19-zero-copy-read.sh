@@ -41,11 +41,16 @@ relay=$!
 sleep 0.5
 check load port=26548 connections=1
 wait_dev netdisk0
-[ "$(sha_of /dev/netdisk0 0 4 direct)" = "$(sha_of /srv/disk.img 0 4)" ] ||
-	die "a reply in small pieces did not read what the server holds"
-copied=$(attr netdisk0 rx_copied_bytes)
+# TCP may merge the pieces back into few pages (tcp_try_coalesce) and
+# spare a reply the copy: read more until one took it, every byte checked
+for off in 0 4 8 12; do
+	[ "$(sha_of /dev/netdisk0 $off 4 direct)" = "$(sha_of /srv/disk.img $off 4)" ] ||
+		die "a reply in small pieces did not read what the server holds"
+	copied=$(attr netdisk0 rx_copied_bytes)
+	[ "$copied" -gt 0 ] && break
+done
 echo "small pieces: $copied of $(attr netdisk0 bytes_read) bytes read were copied"
-[ "$copied" -gt 0 ] || die "no reply in small pieces took the copy path"
+[ "$copied" -gt 0 ] || die "no reply in small pieces took the copy path in 16 MiB"
 [ "$(attr netdisk0 reconnects)" = 0 ] || die "the connection dropped"
 check rmmod netdisk
 kill $relay
