@@ -18,7 +18,7 @@ static void usage(FILE *out)
 "       netdiskctl info [OPTIONS] netdisk://[IDENTITY@]HOST[:PORT][/EXPORT]\n"
 "       netdiskctl copy [OPTIONS] SRC DST\n"
 "       netdiskctl attach [OPTIONS] netdisk://[IDENTITY@]HOST[:PORT][/EXPORT]|NAME\n"
-"       netdiskctl detach netdiskN|/dev/netdisk/NAME|NAME\n"
+"       netdiskctl detach netdiskN|/dev/netdisk/LINK|NAME\n"
 "       netdiskctl list\n"
 "       netdiskctl overlay list DIR\n"
 "       netdiskctl overlay reset DIR EXPORT IDENTITY\n"
@@ -104,11 +104,14 @@ int main(int argc, char **argv)
 			if (*end || !o.rekey_records)
 				die("--rekey-records takes a positive number");
 			break;
-		case 'C':
-			o.cache_mb = (unsigned int)strtoul(optarg, &end, 10);
-			if (*end || !*optarg || o.cache_mb > 1 << 20)
+		case 'C': {
+			unsigned long mb = strtoul(optarg, &end, 10);
+
+			if (*end || !*optarg || *optarg == '-' || mb > 1 << 20)
 				die("--cache-mb takes 0..1048576");
+			o.cache_mb = (unsigned int)mb;
 			break;
+		}
 		case 'D':
 			if (!strchr(optarg, ':') || optarg[0] == ':')
 				die("a logon key's description has a 'prefix:', such as '%s%s'",
