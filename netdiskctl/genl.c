@@ -82,31 +82,6 @@ static int on_valid(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-/* Sends msg, frees it, and reads the replies up to the ack or the dump's end. */
-static int genl_call(struct nl_sock *sk, struct nl_msg *msg, struct genl_call *call)
-{
-	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
-	int rc;
-
-	if (!cb) {
-		nlmsg_free(msg);
-		return -ENOMEM;
-	}
-	call->error = 0;
-	nl_cb_err(cb, NL_CB_CUSTOM, on_error, call);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_stop, NULL);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_stop, NULL);
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, call);
-	rc = nl_send_auto(sk, msg);
-	nlmsg_free(msg);
-	if (rc >= 0)
-		rc = nl_recvmsgs(sk, cb);
-	nl_cb_put(cb);
-	if (call->error)
-		return call->error;
-	return rc < 0 ? -EIO : 0;
-}
-
 /* The socket and the family's id; -ENOENT when the module is not loaded. */
 static int genl_open(struct nl_sock **out, int *family)
 {
@@ -127,16 +102,46 @@ static int genl_open(struct nl_sock **out, int *family)
 	return 0;
 }
 
-static struct nl_msg *genl_message(int family, int flags, uint8_t cmd)
+/* A socket and a message for cmd, or -errno with nothing left to free. */
+static int genl_begin(struct nl_sock **sk, struct nl_msg **msg, int flags, uint8_t cmd)
 {
-	struct nl_msg *msg = nlmsg_alloc();
+	int family, rc = genl_open(sk, &family);
 
-	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, flags, cmd,
-				NETDISK_GENL_VERSION)) {
-		nlmsg_free(msg);
-		return NULL;
+	if (rc)
+		return rc;
+	*msg = nlmsg_alloc();
+	if (*msg && genlmsg_put(*msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, flags, cmd,
+				NETDISK_GENL_VERSION))
+		return 0;
+	nlmsg_free(*msg);
+	nl_socket_free(*sk);
+	return -ENOMEM;
+}
+
+/*
+ * Sends msg and reads the replies up to the ack or the dump's end; frees
+ * the message and the socket.
+ */
+static int genl_call(struct nl_sock *sk, struct nl_msg *msg, struct genl_call *call)
+{
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	int rc = -ENOMEM;
+
+	call->error = 0;
+	if (cb) {
+		nl_cb_err(cb, NL_CB_CUSTOM, on_error, call);
+		nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_stop, NULL);
+		nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_stop, NULL);
+		nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, call);
+		rc = nl_send_auto(sk, msg);
+		if (rc >= 0)
+			rc = nl_recvmsgs(sk, cb);
+		rc = rc < 0 ? -EIO : 0;
+		nl_cb_put(cb);
 	}
-	return msg;
+	nlmsg_free(msg);
+	nl_socket_free(sk);
+	return call->error ? call->error : rc;
 }
 
 int genl_available(void)
@@ -151,16 +156,14 @@ int genl_available(void)
 
 int genl_attach(const struct genl_attach_req *r, uint32_t *index)
 {
-	struct genl_call call = { 0 };
+	struct genl_call call = { .index = UINT32_MAX };
 	struct nl_sock *sk;
 	struct nl_msg *msg;
-	int family, rc = genl_open(&sk, &family);
+	int rc = genl_begin(&sk, &msg, 0, NETDISK_CMD_ATTACH);
 
 	if (rc)
 		return rc;
-	msg = genl_message(family, 0, NETDISK_CMD_ATTACH);
-	if (!msg ||
-	    nla_put_string(msg, NETDISK_ATTR_ADDRESS, r->address) ||
+	if (nla_put_string(msg, NETDISK_ATTR_ADDRESS, r->address) ||
 	    nla_put_u16(msg, NETDISK_ATTR_PORT, r->port) ||
 	    nla_put_string(msg, NETDISK_ATTR_EXPORT, r->export_name) ||
 	    nla_put_string(msg, NETDISK_ATTR_IDENTITY, r->identity) ||
@@ -172,9 +175,7 @@ int genl_attach(const struct genl_attach_req *r, uint32_t *index)
 		nl_socket_free(sk);
 		return -ENOMEM;
 	}
-	call.index = UINT32_MAX;
 	rc = genl_call(sk, msg, &call);
-	nl_socket_free(sk);
 	if (!rc)
 		*index = call.index;
 	return rc;
@@ -185,19 +186,16 @@ int genl_detach(uint32_t index)
 	struct genl_call call = { 0 };
 	struct nl_sock *sk;
 	struct nl_msg *msg;
-	int family, rc = genl_open(&sk, &family);
+	int rc = genl_begin(&sk, &msg, 0, NETDISK_CMD_DETACH);
 
 	if (rc)
 		return rc;
-	msg = genl_message(family, 0, NETDISK_CMD_DETACH);
-	if (!msg || nla_put_u32(msg, NETDISK_ATTR_INDEX, index)) {
+	if (nla_put_u32(msg, NETDISK_ATTR_INDEX, index)) {
 		nlmsg_free(msg);
 		nl_socket_free(sk);
 		return -ENOMEM;
 	}
-	rc = genl_call(sk, msg, &call);
-	nl_socket_free(sk);
-	return rc;
+	return genl_call(sk, msg, &call);
 }
 
 int genl_list(struct nd_disk **disks, size_t *n)
@@ -205,19 +203,13 @@ int genl_list(struct nd_disk **disks, size_t *n)
 	struct genl_call call = { 0 };
 	struct nl_sock *sk;
 	struct nl_msg *msg;
-	int family, rc = genl_open(&sk, &family);
+	int rc = genl_begin(&sk, &msg, NLM_F_DUMP, NETDISK_CMD_LIST);
 
 	*disks = NULL;
 	*n = 0;
 	if (rc)
 		return rc;
-	msg = genl_message(family, NLM_F_DUMP, NETDISK_CMD_LIST);
-	if (!msg) {
-		nl_socket_free(sk);
-		return -ENOMEM;
-	}
 	rc = genl_call(sk, msg, &call);
-	nl_socket_free(sk);
 	if (rc) {
 		free(call.disks);
 		return rc;
