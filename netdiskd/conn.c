@@ -16,6 +16,7 @@
 #include "log.h"
 #include "nd_session.h"
 #include "protocol.h"
+#include "record-buf.h"
 #include "server.h"
 
 enum {
@@ -23,8 +24,6 @@ enum {
 	CONN_WORKERS = 2,
 	CONN_SEND_TIMEOUT_S = 60,
 };
-
-#define JOB_BUF_SIZE (ND_MAX_RECORD + ND_RECORD_OVERHEAD)
 
 struct job {
 	uint8_t *buf;		/* one record, laid out for the wire */
@@ -199,7 +198,7 @@ static void *worker_main(void *arg)
 static bool read_request(struct conn *c, struct job *j)
 {
 	uint8_t type;
-	long len = nd_session_recv(&c->s, &type, j->buf, JOB_BUF_SIZE);
+	long len = nd_session_recv(&c->s, &type, j->buf, RECORD_BUF_SIZE);
 	char why[128];
 
 	if (len < 0) {
@@ -402,7 +401,7 @@ static bool handshake(struct conn *c)
 static void conn_free(struct conn *c)
 {
 	for (unsigned int i = 0; i < CONN_JOBS; i++)
-		free(c->jobs[i].buf);
+		record_buf_put(c->jobs[i].buf);
 	nd_session_free(&c->s);
 	pthread_mutex_destroy(&c->send_lock);
 	pthread_mutex_destroy(&c->lock);
@@ -422,7 +421,7 @@ static void serve(struct conn *c)
 	while (c->worker_count) {
 		struct job *j = job_get(c);
 
-		if (!j->buf && !(j->buf = malloc(JOB_BUF_SIZE))) {
+		if (!j->buf && !(j->buf = record_buf_get())) {
 			log_msg(LOG_ERR, &c->peer, "out of memory");
 			job_put(c, j);
 			break;
