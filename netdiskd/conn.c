@@ -20,8 +20,7 @@
 #include "server.h"
 
 enum {
-	CONN_JOBS = 8,		/* requests decrypted ahead of the workers */
-	CONN_WORKERS = 2,
+	CONN_WORKERS = 4,	/* requests read or run at once */
 	CONN_SEND_TIMEOUT_S = 60,
 };
 
@@ -46,17 +45,16 @@ struct conn {
 	struct backend *backend;	/* the export as this identity sees it */
 	bool read_only;
 
+	/*
+	 * Each worker reads a request, runs it and sends its reply, so that
+	 * its data is still in that core's cache when the backend reads it.
+	 * No thread holds two of these locks.
+	 */
+	pthread_mutex_t recv_lock;	/* one reader at a time; closing, requests */
 	pthread_mutex_t send_lock;	/* orders sealing and sending of replies */
-
-	pthread_mutex_t lock;		/* protects everything below */
-	pthread_cond_t changed;
-	struct job jobs[CONN_JOBS];
-	struct job *free_jobs[CONN_JOBS];
-	unsigned int free_count;
-	struct job *queue[CONN_JOBS];
-	unsigned int queue_head, queue_len;
-	bool closing;
-	pthread_t workers[CONN_WORKERS];
+	pthread_mutex_t lock;		/* bytes_read, bytes_written */
+	bool closing;			/* a read failed: no more requests */
+	pthread_t workers[CONN_WORKERS - 1];
 	unsigned int worker_count;
 
 	uint64_t requests, bytes_read, bytes_written;
@@ -101,94 +99,40 @@ static bool answers_to(void *ctx, int fd, const char *name)
 	return local_address(fd, local, sizeof(local)) && !strcasecmp(local, name);
 }
 
-static struct job *job_get(struct conn *c)
+/* Runs one request and sends its reply. */
+static void run_request(struct conn *c, struct job *j)
 {
-	struct job *j;
+	struct nd_reply *rp = (struct nd_reply *)nd_record_payload(j->buf);
+	char why[sizeof(c->s.send_error)];
+	uint32_t data_len, st;
+	int rc;
 
-	pthread_mutex_lock(&c->lock);
-	while (!c->free_count)
-		pthread_cond_wait(&c->changed, &c->lock);
-	j = c->free_jobs[--c->free_count];
-	pthread_mutex_unlock(&c->lock);
-	return j;
-}
-
-static void job_put(struct conn *c, struct job *j)
-{
-	pthread_mutex_lock(&c->lock);
-	c->free_jobs[c->free_count++] = j;
-	pthread_cond_broadcast(&c->changed);
-	pthread_mutex_unlock(&c->lock);
-}
-
-static void job_queue(struct conn *c, struct job *j)
-{
-	pthread_mutex_lock(&c->lock);
-	c->queue[(c->queue_head + c->queue_len++) % CONN_JOBS] = j;
-	c->requests++;
-	pthread_cond_broadcast(&c->changed);
-	pthread_mutex_unlock(&c->lock);
-}
-
-/* Returns NULL once the connection is closing and the queue is empty. */
-static struct job *job_dequeue(struct conn *c)
-{
-	struct job *j = NULL;
-
-	pthread_mutex_lock(&c->lock);
-	while (!c->queue_len && !c->closing)
-		pthread_cond_wait(&c->changed, &c->lock);
-	if (c->queue_len) {
-		j = c->queue[c->queue_head];
-		c->queue_head = (c->queue_head + 1) % CONN_JOBS;
-		c->queue_len--;
+	if (j->rq.type == ND_CMD_READ && c->gen->cfg.test_unanswered_offset &&
+	    j->rq.offset == c->gen->cfg.test_unanswered_offset)
+		return;	/* a server that loses a request */
+	/* The reply header overwrites the request header: rq is a copy. */
+	st = protocol_execute(c->backend, c->export_name, c->read_only, &j->rq,
+			      (uint8_t *)(rp + 1), &data_len);
+	protocol_encode_reply(rp, &j->rq, st, data_len);
+	if (st)
+		log_msg(LOG_DEBUG, &c->peer, "request type %u at %llu+%u refused: %s",
+			j->rq.type, (unsigned long long)j->rq.offset,
+			j->rq.length, nd_status_name(st));
+	pthread_mutex_lock(&c->send_lock);
+	rc = nd_session_send(&c->s, ND_REC_REPLY, j->buf, sizeof(*rp) + data_len);
+	if (rc)
+		memcpy(why, c->s.send_error, sizeof(why));
+	pthread_mutex_unlock(&c->send_lock);
+	if (rc) {
+		log_msg(LOG_WARNING, &c->peer, "dropping connection: %s", why);
+		shutdown(c->fd, SHUT_RDWR);
 	}
+	pthread_mutex_lock(&c->lock);
+	if (!st && j->rq.type == ND_CMD_READ)
+		c->bytes_read += j->rq.length;
+	else if (!st && j->rq.type == ND_CMD_WRITE)
+		c->bytes_written += j->rq.length;
 	pthread_mutex_unlock(&c->lock);
-	return j;
-}
-
-static void *worker_main(void *arg)
-{
-	struct conn *c = arg;
-	struct job *j;
-
-	while ((j = job_dequeue(c))) {
-		struct nd_reply *rp = (struct nd_reply *)nd_record_payload(j->buf);
-		char why[sizeof(c->s.send_error)];
-		uint32_t data_len, st;
-		int rc;
-
-		if (j->rq.type == ND_CMD_READ && c->gen->cfg.test_unanswered_offset &&
-		    j->rq.offset == c->gen->cfg.test_unanswered_offset) {
-			job_put(c, j);	/* a server that loses a request */
-			continue;
-		}
-		/* The reply header overwrites the request header: rq is a copy. */
-		st = protocol_execute(c->backend, c->export_name, c->read_only, &j->rq,
-				      (uint8_t *)(rp + 1), &data_len);
-		protocol_encode_reply(rp, &j->rq, st, data_len);
-		if (st)
-			log_msg(LOG_DEBUG, &c->peer, "request type %u at %llu+%u refused: %s",
-				j->rq.type, (unsigned long long)j->rq.offset,
-				j->rq.length, nd_status_name(st));
-		pthread_mutex_lock(&c->send_lock);
-		rc = nd_session_send(&c->s, ND_REC_REPLY, j->buf, sizeof(*rp) + data_len);
-		if (rc)
-			memcpy(why, c->s.send_error, sizeof(why));
-		pthread_mutex_unlock(&c->send_lock);
-		if (rc) {
-			log_msg(LOG_WARNING, &c->peer, "dropping connection: %s", why);
-			shutdown(c->fd, SHUT_RDWR);
-		}
-		pthread_mutex_lock(&c->lock);
-		if (!st && j->rq.type == ND_CMD_READ)
-			c->bytes_read += j->rq.length;
-		else if (!st && j->rq.type == ND_CMD_WRITE)
-			c->bytes_written += j->rq.length;
-		pthread_mutex_unlock(&c->lock);
-		job_put(c, j);
-	}
-	return NULL;
 }
 
 /*
@@ -214,6 +158,40 @@ static bool read_request(struct conn *c, struct job *j)
 		return false;
 	}
 	return true;
+}
+
+/* Reads the next request into j; false once the connection is closing. */
+static bool next_request(struct conn *c, struct job *j)
+{
+	bool ok;
+
+	pthread_mutex_lock(&c->recv_lock);
+	ok = !c->closing && read_request(c, j);
+	if (ok)
+		c->requests++;
+	else
+		c->closing = true;
+	pthread_mutex_unlock(&c->recv_lock);
+	return ok;
+}
+
+/*
+ * Serves requests until the connection closes. The other workers answer
+ * the requests they already read before they stop.
+ */
+static void *worker_main(void *arg)
+{
+	struct conn *c = arg;
+	struct job j = { .buf = record_buf_get() };
+
+	if (!j.buf) {
+		log_msg(LOG_ERR, &c->peer, "out of memory for a request buffer");
+		return NULL;
+	}
+	while (next_request(c, &j))
+		run_request(c, &j);
+	record_buf_put(j.buf);
+	return NULL;
 }
 
 static bool send_info(struct conn *c, uint32_t status)
@@ -400,43 +378,23 @@ static bool handshake(struct conn *c)
 
 static void conn_free(struct conn *c)
 {
-	for (unsigned int i = 0; i < CONN_JOBS; i++)
-		record_buf_put(c->jobs[i].buf);
 	nd_session_free(&c->s);
+	pthread_mutex_destroy(&c->recv_lock);
 	pthread_mutex_destroy(&c->send_lock);
 	pthread_mutex_destroy(&c->lock);
-	pthread_cond_destroy(&c->changed);
 	free(c);
 }
 
 static void serve(struct conn *c)
 {
-	for (unsigned int i = 0; i < CONN_WORKERS; i++) {
+	for (unsigned int i = 0; i < CONN_WORKERS - 1; i++) {
 		if (pthread_create(&c->workers[i], NULL, worker_main, c)) {
 			log_msg(LOG_ERR, &c->peer, "cannot start worker thread");
 			break;
 		}
 		c->worker_count++;
 	}
-	while (c->worker_count) {
-		struct job *j = job_get(c);
-
-		if (!j->buf && !(j->buf = record_buf_get())) {
-			log_msg(LOG_ERR, &c->peer, "out of memory");
-			job_put(c, j);
-			break;
-		}
-		if (!read_request(c, j)) {
-			job_put(c, j);
-			break;
-		}
-		job_queue(c, j);
-	}
-	/* Let the workers answer everything already accepted, then stop. */
-	pthread_mutex_lock(&c->lock);
-	c->closing = true;
-	pthread_cond_broadcast(&c->changed);
-	pthread_mutex_unlock(&c->lock);
+	worker_main(c);
 	for (unsigned int i = 0; i < c->worker_count; i++)
 		pthread_join(c->workers[i], NULL);
 	log_msg(LOG_INFO, &c->peer,
@@ -505,11 +463,9 @@ int conn_start(struct server *srv, int fd, const struct sockaddr *addr,
 	c->peer.address = c->address;
 	nd_session_init(&c->s, fd);
 	nd_session_set_deadline(&c->s, c->gen->cfg.handshake_timeout_s);
+	pthread_mutex_init(&c->recv_lock, NULL);
 	pthread_mutex_init(&c->send_lock, NULL);
 	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->changed, NULL);
-	for (unsigned int i = 0; i < CONN_JOBS; i++)
-		c->free_jobs[c->free_count++] = &c->jobs[i];
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	nd_set_socket_timeout(fd, SO_SNDTIMEO, CONN_SEND_TIMEOUT_S);

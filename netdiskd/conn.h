@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later OR MIT */
 /*
- * One client connection: handshake, then a reader thread that decrypts
- * requests and a few workers that run them against the export and send
- * sealed replies in whatever order they finish.
+ * One client connection: handshake, then a few workers that take turns to
+ * read and decrypt a request, run it against the export and send its
+ * sealed reply, so replies go out in whatever order requests finish.
  */
 #ifndef NETDISKD_CONN_H
 #define NETDISKD_CONN_H
