@@ -47,7 +47,7 @@ struct conn {
 
 	/*
 	 * Each worker reads a request, runs it and sends its reply, so that
-	 * its data is still in that core's cache when the backend reads it.
+	 * its data is still in that core's cache when the backend takes it.
 	 * No thread holds two of these locks.
 	 */
 	pthread_mutex_t recv_lock;	/* one reader at a time; closing, requests */
