@@ -85,11 +85,14 @@ int main(int argc, char **argv)
 				    optarg);
 			strcpy(o.server_name, optarg);
 			break;
-		case 'j':
-			o.connections = (unsigned int)strtoul(optarg, &end, 10);
-			if (*end || o.connections < 1 || o.connections > 64)
+		case 'j': {
+			unsigned long n = strtoul(optarg, &end, 10);
+
+			if (*end || !*optarg || *optarg == '-' || n < 1 || n > 64)
 				die("--connections takes 1..64");
+			o.connections = (unsigned int)n;
 			break;
+		}
 		case 'p':
 			o.progress = true;
 			break;

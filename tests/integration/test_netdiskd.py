@@ -542,6 +542,12 @@ class NetdiskdTest(Harness):
                                capture_output=True, text=True)
             self.assertNotEqual(r.returncode, 0)
             self.assertIn(why, r.stderr)
+        # 4294967297 once wrapped to 1 on its way to an unsigned int
+        for n in ("0", "65", "4294967297", "18446744073709551617", "-1", "4x", ""):
+            r = subprocess.run([ctl, "copy", "--key-file", self.key, "--connections", n,
+                                disk, self.uri(srv.port)], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 1, "--connections %r: %s" % (n, r.stderr))
+            self.assertIn("--connections takes 1..64", r.stderr)
 
     def test_copy_through_pipes(self):
         disk = self.image("disk.img", 8 * MiB)
