@@ -8,7 +8,9 @@
  *   ndpowercut write KEYFILE IDENTITY URI GEN
  *       writes generation GEN until killed, four requests in flight, a
  *       FLUSH after every eighth write; prints "flushed GEN N" once writes
- *       0..N-1 are acknowledged and a FLUSH sent after them completed.
+ *       0..N-1 are acknowledged and a FLUSH sent after them completed. A
+ *       write that overlaps one in flight waits for its reply, because the
+ *       server may run requests in flight together in any order.
  *   ndpowercut check KEYFILE IDENTITY URI GEN FLUSHED TAGS
  *       reads the whole export and checks it against TAGS, the blocks'
  *       origins after generation GEN-1 (a file of 8-byte tags, created as
@@ -98,31 +100,65 @@ static void expect_ok(struct nd_client *c, struct nd_client_reply *r)
 	}
 }
 
-/* Batches of eight writes, four in flight; each batch acknowledged, then flushed. */
+static bool overlap(uint32_t gen, uint32_t i, uint32_t j, uint64_t nblocks)
+{
+	uint64_t fi, fj;
+	uint32_t ci, cj;
+
+	placement(gen, i, nblocks, &fi, &ci);
+	placement(gen, j, nblocks, &fj, &cj);
+	return fi < fj + cj && fj < fi + ci;
+}
+
+/* Whether write i may be sent now: it overlaps none of the n in flight. */
+static bool may_send(uint32_t gen, uint32_t i, uint64_t nblocks, const uint32_t *inflight,
+		     unsigned int n)
+{
+	for (unsigned int k = 0; k < n; k++)
+		if (overlap(gen, i, inflight[k], nblocks))
+			return false;
+	return true;
+}
+
+/*
+ * Batches of eight writes, four in flight but no two overlapping; each batch
+ * acknowledged, then flushed.
+ */
 static int cmd_write(struct nd_client *c, uint32_t gen)
 {
 	uint64_t nblocks = c->info.size / BLK;
-	uint32_t sent = 0, acked = 0;
+	uint32_t sent = 0, acked = 0, inflight[4];
+	unsigned int n = 0;
 
 	while (sent < MAX_WRITES) {
 		uint32_t end = sent + 8;
 		struct nd_client_reply r;
 
 		while (acked < end) {
-			while (sent < end && sent - acked < 4) {
+			unsigned int k;
+
+			while (sent < end && n < 4 && may_send(gen, sent, nblocks, inflight, n)) {
 				uint8_t *data = nd_client_write_data(c);
 				uint64_t first;
 				uint32_t count;
 
 				placement(gen, sent, nblocks, &first, &count);
-				for (uint32_t k = 0; k < count; k++)
-					fill_block(data + k * BLK, gen, sent, first + k);
+				for (uint32_t b = 0; b < count; b++)
+					fill_block(data + b * BLK, gen, sent, first + b);
 				if (nd_client_send(c, ND_CMD_WRITE, 0, sent, first * BLK,
 						   count * BLK, data))
 					die("send", c);
-				sent++;
+				inflight[n++] = sent++;
 			}
 			expect_ok(c, &r);
+			for (k = 0; k < n && inflight[k] != r.handle; k++)
+				;
+			if (k == n) {
+				fprintf(stderr, "ndpowercut: reply to write %llu, not in flight\n",
+					(unsigned long long)r.handle);
+				exit(1);
+			}
+			inflight[k] = inflight[--n];
 			acked++;
 		}
 		if (nd_client_send(c, ND_CMD_FLUSH, 0, UINT64_MAX, 0, 0, NULL))
