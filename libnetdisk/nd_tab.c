@@ -20,7 +20,7 @@ static bool valid_name(const char *s)
 			 "0123456789._") == n;
 }
 
-static int parse_uint(const char *s, unsigned int max, unsigned int *out)
+int nd_parse_uint(const char *s, unsigned int max, unsigned int *out)
 {
 	char *end;
 	unsigned long v;
@@ -52,10 +52,10 @@ static int parse_option(struct nd_tab_entry *e, char *opt, char *why, size_t why
 			goto bad;
 		strcpy(e->server_name, val);
 	} else if (!strcmp(opt, "connections") && val) {
-		if (parse_uint(val, 16, &e->connections) || !e->connections)
+		if (nd_parse_uint(val, 16, &e->connections) || !e->connections)
 			goto bad;
 	} else if (!strcmp(opt, "cache-mb") && val) {
-		if (parse_uint(val, 1 << 20, &e->cache_mb))
+		if (nd_parse_uint(val, 1 << 20, &e->cache_mb))
 			goto bad;
 	} else {
 		snprintf(why, why_len, "unknown option '%s%s%s' (known: key-file=/PATH, "

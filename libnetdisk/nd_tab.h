@@ -39,4 +39,10 @@ int nd_tab_load(struct nd_tab *tab, const char *path, char *err, size_t err_len)
 const struct nd_tab_entry *nd_tab_find(const struct nd_tab *tab, const char *name);
 void nd_tab_free(struct nd_tab *tab);
 
+/*
+ * A decimal number 0..max and nothing else, for the options that the table
+ * and netdiskctl's command line share; -1 otherwise.
+ */
+int nd_parse_uint(const char *s, unsigned int max, unsigned int *out);
+
 #endif

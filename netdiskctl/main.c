@@ -85,14 +85,10 @@ int main(int argc, char **argv)
 				    optarg);
 			strcpy(o.server_name, optarg);
 			break;
-		case 'j': {
-			unsigned long n = strtoul(optarg, &end, 10);
-
-			if (*end || !*optarg || *optarg == '-' || n < 1 || n > 64)
+		case 'j':
+			if (nd_parse_uint(optarg, 64, &o.connections) || !o.connections)
 				die("--connections takes 1..64");
-			o.connections = (unsigned int)n;
 			break;
-		}
 		case 'p':
 			o.progress = true;
 			break;
@@ -107,14 +103,10 @@ int main(int argc, char **argv)
 			if (*end || !o.rekey_records)
 				die("--rekey-records takes a positive number");
 			break;
-		case 'C': {
-			unsigned long mb = strtoul(optarg, &end, 10);
-
-			if (*end || !*optarg || *optarg == '-' || mb > 1 << 20)
+		case 'C':
+			if (nd_parse_uint(optarg, 1 << 20, &o.cache_mb))
 				die("--cache-mb takes 0..1048576");
-			o.cache_mb = (unsigned int)mb;
 			break;
-		}
 		case 'D':
 			if (!strchr(optarg, ':') || optarg[0] == ':')
 				die("a logon key's description has a 'prefix:', such as '%s%s'",
