@@ -52,5 +52,7 @@ apt_sources() {
 
 if [ -z "${http_proxy:-}" ]; then
 	eval "$(apt-config shell http_proxy Acquire::http::Proxy)"
-	[ -n "${http_proxy:-}" ] && export http_proxy
+	if [ -n "${http_proxy:-}" ]; then
+		export http_proxy
+	fi
 fi
