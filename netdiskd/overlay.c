@@ -177,12 +177,95 @@ static int load_map(struct overlay *o, int fd)
 	}
 }
 
+#define VERIFY_PIECE (1u << 20)
+
+/*
+ * Whether IDENTITY.img holds what r says over [start, end): the bytes that
+ * hash to r->digest, or zeroes. Holes read as zeroes and are skipped.
+ */
+static int holds(struct overlay *o, const struct journal_record *r, uint64_t start,
+		 uint64_t end, bool *yes)
+{
+	uint8_t digest[JOURNAL_DIGEST];
+	void *ctx = NULL;
+	uint8_t *buf = malloc(VERIFY_PIECE);
+	int ret = buf ? 0 : -ENOMEM;
+
+	*yes = true;
+	if (!ret && r->kind == JOURNAL_DATA && !(ctx = journal_digest_begin()))
+		ret = -ENOMEM;
+	for (uint64_t pos = start; !ret && *yes && pos < end;) {
+		uint64_t n = end - pos < VERIFY_PIECE ? end - pos : VERIFY_PIECE;
+
+		if (r->kind == JOURNAL_ZERO) {
+			off_t data = lseek(o->data_fd, (off_t)pos, SEEK_DATA);
+
+			if (data < 0 && errno == ENXIO)
+				break;		/* a hole to the end */
+			if (data < 0) {
+				ret = -errno;
+				break;
+			}
+			if ((uint64_t)data >= end)
+				break;
+			pos = (uint64_t)data;
+			n = end - pos < VERIFY_PIECE ? end - pos : VERIFY_PIECE;
+		}
+		ret = nd_pread_full(o->data_fd, buf, (size_t)n, pos);
+		if (ret)
+			break;
+		if (r->kind == JOURNAL_DATA) {
+			ret = journal_digest_add(ctx, buf, n);
+		} else {
+			for (uint64_t i = 0; i < n && *yes; i++)
+				*yes = !buf[i];
+		}
+		pos += n;
+	}
+	if (ctx) {
+		int end_ret = journal_digest_end(ctx, digest);
+
+		if (!ret)
+			ret = end_ret;
+		if (!ret && *yes)
+			*yes = !memcmp(digest, r->digest, JOURNAL_DIGEST);
+	}
+	free(buf);
+	return ret;
+}
+
+/*
+ * A journal record found at open: its blocks join the map if the image
+ * holds exactly what the write left there. A record that does not match
+ * (its data never reached the disk, or a later write changed the blocks)
+ * changes nothing: a later record covers a later write.
+ */
+static int replay_record(const struct journal_record *r, void *ctx)
+{
+	struct overlay *o = ctx;
+	uint64_t start, end;
+	bool yes;
+	int ret;
+
+	if (!r->count || r->first >= o->blocks || r->count > o->blocks - r->first)
+		return 0;	/* not for an image of this size: ignore it */
+	start = r->first * BLK;
+	end = (r->first + r->count) * BLK;
+	if (end > o->size)
+		end = o->size;
+	ret = holds(o, r, start, end, &yes);
+	for (uint64_t b = r->first; !ret && yes && b < r->first + r->count; b++)
+		ret = set_block(o, b);
+	return ret;
+}
+
 /* Opens the files, creating them if create; lock held. 0 with none is fine. */
 static int attach_files(struct overlay *o, bool create, char *err, size_t err_len)
 {
 	char map[PATH_MAX + 80], img[PATH_MAX + 80];
 	struct map_header h;
 	struct stat st;
+	bool fresh = false;
 	int fd, ret;
 
 	paths(o, map, img, sizeof(map));
@@ -197,14 +280,21 @@ static int attach_files(struct overlay *o, bool create, char *err, size_t err_le
 		return fd;
 	}
 	ret = fstat(fd, &st) ? -errno : 0;
-	if (!ret && st.st_size < HEADER_SIZE) {
-		/* new, or made by a crash before its first flush: nothing promised */
+	memset(&h, 0, sizeof(h));
+	if (!ret && st.st_size > 0)
+		ret = nd_pread_full(fd, &h, sizeof(h), 0);
+	if (!ret && st.st_size < HEADER_SIZE && memcmp(h.magic, MAP_MAGIC, sizeof(h.magic))) {
+		/*
+		 * new, or made by a power loss before its header reached the
+		 * disk: nothing was promised (before the first flush, the map
+		 * is a header alone, and its bits are in the journal)
+		 */
 		header_for(o, &h);
 		ret = nd_pwrite_full(fd, &h, sizeof(h), 0);
 		o->created = true;
+		fresh = true;
 	} else if (!ret) {
-		ret = nd_pread_full(fd, &h, sizeof(h), 0);
-		if (!ret && (ret = check_header(o, &h, map, err, err_len)))
+		if ((ret = check_header(o, &h, map, err, err_len)))
 			goto fail_msg;
 		if (!ret)
 			ret = load_map(o, fd);
@@ -215,6 +305,17 @@ static int attach_files(struct overlay *o, bool create, char *err, size_t err_le
 	if (o->data_fd < 0) {
 		ret = -errno;
 		snprintf(err, err_len, "overlay %s: %s", img, strerror(errno));
+		goto fail_msg;
+	}
+	ret = journal_open(&o->journal, o->dir, o->identity);
+	if (!ret)
+		ret = fresh ? journal_clear(&o->journal) :
+		      journal_replay(&o->journal, replay_record, o);
+	if (ret) {
+		journal_close(&o->journal);
+		close(o->data_fd);
+		o->data_fd = -1;
+		snprintf(err, err_len, "overlay journal of %s: %s", map, strerror(-ret));
 		goto fail_msg;
 	}
 	o->map_fd = fd;
@@ -233,6 +334,7 @@ int overlay_open(struct overlay *o, const char *cow_dir, const char *export_name
 
 	memset(o, 0, sizeof(*o));
 	o->data_fd = o->map_fd = -1;
+	journal_init(&o->journal);
 	o->base = base;
 	o->size = base->size;
 	o->blocks = (o->size + BLK - 1) / BLK;
@@ -279,6 +381,7 @@ void overlay_close(struct overlay *o)
 	overlay_flush(o);
 	if (o->data_fd >= 0)
 		close(o->data_fd);
+	journal_close(&o->journal);
 	if (o->map_fd >= 0)
 		close(o->map_fd);	/* drops the lock */
 	for (size_t i = 0; i < o->nchunks; i++)
@@ -317,31 +420,35 @@ int overlay_read(struct overlay *o, void *buf, uint64_t len, uint64_t off)
 	return ret;
 }
 
-/* Writes one block's worth of [off, off+len) within block b; buf NULL: zeroes. */
+/*
+ * Writes one block's worth of [off, off+len) within block b; buf NULL:
+ * zeroes. What the block holds afterwards goes to out (blen bytes).
+ */
 static int write_in_block(struct overlay *o, uint64_t b, const uint8_t *buf,
-			  uint64_t len, uint64_t off)
+			  uint64_t len, uint64_t off, uint8_t *out, size_t *out_len)
 {
-	uint8_t block[BLK];
 	uint64_t start = b * BLK, in = off - start;
 	size_t blen = start + BLK <= o->size ? BLK : (size_t)(o->size - start);
 	int ret;
 
+	*out_len = blen;
 	if (in == 0 && len == blen) {
 		if (buf)
-			return nd_pwrite_full(o->data_fd, buf, (size_t)len, off);
-		memset(block, 0, blen);
-		return nd_pwrite_full(o->data_fd, block, blen, start);
+			memcpy(out, buf, blen);
+		else
+			memset(out, 0, blen);
+		return nd_pwrite_full(o->data_fd, out, blen, start);
 	}
 	/* partial block: start from what the client sees now */
-	ret = has_block(o, b) ? nd_pread_full(o->data_fd, block, blen, start) :
-	      o->base->ops->pread(o->base, block, (uint32_t)blen, start);
+	ret = has_block(o, b) ? nd_pread_full(o->data_fd, out, blen, start) :
+	      o->base->ops->pread(o->base, out, (uint32_t)blen, start);
 	if (ret)
 		return ret;
 	if (buf)
-		memcpy(block + in, buf, (size_t)len);
+		memcpy(out + in, buf, (size_t)len);
 	else
-		memset(block + in, 0, (size_t)len);
-	return nd_pwrite_full(o->data_fd, block, blen, start);
+		memset(out + in, 0, (size_t)len);
+	return nd_pwrite_full(o->data_fd, out, blen, start);
 }
 
 /* Full blocks [first, last] in one go: data, or a hole that reads as zeroes. */
@@ -349,6 +456,8 @@ static int write_full_blocks(struct overlay *o, const uint8_t *buf,
 			     uint64_t first, uint64_t last)
 {
 	uint64_t start = first * BLK, end = (last + 1) * BLK;
+	uint8_t block[BLK];
+	size_t blen;
 
 	if (end > o->size)
 		end = o->size;
@@ -358,12 +467,44 @@ static int write_full_blocks(struct overlay *o, const uint8_t *buf,
 		       (off_t)start, (off_t)(end - start)))
 		return 0;
 	for (uint64_t b = first; b <= last; b++) {
-		int ret = write_in_block(o, b, NULL, BLK, b * BLK);
+		int ret = write_in_block(o, b, NULL, BLK, b * BLK, block, &blen);
 
 		if (ret)
 			return ret;
 	}
 	return 0;
+}
+
+/* A journal record for blocks [first, first+count) holding p[0..len) */
+static int journal_data(struct overlay *o, uint64_t first, uint64_t count,
+			const uint8_t *p, uint64_t len)
+{
+	struct journal_record r = { .kind = JOURNAL_DATA, .first = first, .count = count };
+	void *ctx = journal_digest_begin();
+	int ret = ctx ? journal_digest_add(ctx, p, len) : -ENOMEM;
+
+	if (ctx) {
+		int end_ret = journal_digest_end(ctx, r.digest);
+
+		ret = ret ? ret : end_ret;
+	}
+	return ret ? ret : journal_append(&o->journal, &r);
+}
+
+/*
+ * A partial block at either end of a range, written and recorded: with
+ * zeroes, a block of its own; with data, added to the range's digest.
+ */
+static int write_edge(struct overlay *o, uint64_t b, const uint8_t *buf, uint64_t len,
+		      uint64_t off, void *ctx)
+{
+	uint8_t block[BLK];
+	size_t blen;
+	int ret = write_in_block(o, b, buf, len, off, block, &blen);
+
+	if (ret)
+		return ret;
+	return ctx ? journal_digest_add(ctx, block, blen) : journal_data(o, b, 1, block, blen);
 }
 
 static int write_range(struct overlay *o, const uint8_t *buf, uint64_t len,
@@ -373,11 +514,17 @@ static int write_range(struct overlay *o, const uint8_t *buf, uint64_t len,
 	uint64_t full_first = (off + BLK - 1) / BLK, end = off + len;
 	/* the image's last block counts as whole when the range reaches the end */
 	uint64_t full_last_plus1 = end == o->size ? o->blocks : end / BLK;
+	struct journal_record rec = { .first = first, .count = last - first + 1 };
+	void *ctx = NULL;
+	bool wants_flush = false;
 	char err[256];
 	int ret = 0;
 
 	if (!len)
 		return 0;
+	/* data: one record for the range; zeroes: one for the whole blocks */
+	if (buf && !(ctx = journal_digest_begin()))
+		return -ENOMEM;
 	pthread_mutex_lock(&o->lock);
 	if (o->data_fd < 0)
 		ret = attach_files(o, true, err, sizeof(err));
@@ -390,22 +537,48 @@ static int write_range(struct overlay *o, const uint8_t *buf, uint64_t len,
 			uint64_t s = b == first ? off : b * BLK;
 			uint64_t e = b == last ? end : (b + 1) * BLK;
 
-			ret = write_in_block(o, b, buf ? buf + (s - off) : NULL, e - s, s);
+			ret = write_edge(o, b, buf ? buf + (s - off) : NULL, e - s, s, ctx);
 		}
 	} else {
 		if (off % BLK)
-			ret = write_in_block(o, first, buf, full_first * BLK - off, off);
+			ret = write_edge(o, first, buf, full_first * BLK - off, off, ctx);
 		if (!ret)
 			ret = write_full_blocks(o, buf ? buf + (full_first * BLK - off) : NULL,
 						full_first, full_last_plus1 - 1);
+		if (!ret && ctx) {
+			uint64_t s = full_first * BLK, e = full_last_plus1 * BLK;
+
+			ret = journal_digest_add(ctx, buf + (s - off), (e > o->size ? o->size : e) - s);
+		}
+		if (!ret && !ctx) {
+			struct journal_record z = { .kind = JOURNAL_ZERO, .first = full_first,
+						    .count = full_last_plus1 - full_first };
+
+			ret = journal_append(&o->journal, &z);
+		}
 		if (!ret && full_last_plus1 <= last)
-			ret = write_in_block(o, last, buf ? buf + (last * BLK - off) : NULL,
-					     end - last * BLK, last * BLK);
+			ret = write_edge(o, last, buf ? buf + (last * BLK - off) : NULL,
+					 end - last * BLK, last * BLK, ctx);
 	}
-	/* bits in memory now; on disk only after this data, at the next flush */
+	if (ctx) {
+		int end_ret = journal_digest_end(ctx, rec.digest);
+
+		rec.kind = JOURNAL_DATA;
+		if (!ret && !(ret = end_ret))
+			ret = journal_append(&o->journal, &rec);
+	}
+	/*
+	 * the data and its record are in the page cache, which outlives this
+	 * process; the bits reach the map file after the data, at a flush
+	 */
 	for (uint64_t b = first; b <= last && !ret; b++)
 		ret = set_block(o, b);
+	if (!ret)
+		wants_flush = journal_wants_flush(&o->journal);
 	pthread_mutex_unlock(&o->lock);
+	/* a journal that has grown large is emptied by a flush of the map */
+	if (wants_flush)
+		ret = overlay_flush(o);
 	return ret;
 }
 
@@ -437,7 +610,7 @@ int overlay_flush(struct overlay *o)
 	size_t n = 0, *idx = NULL;
 	uint8_t *copies = NULL;
 	bool created;
-	int ret = 0;
+	int retire, ret = 0;
 
 	pthread_mutex_lock(&o->flush_lock);
 	pthread_mutex_lock(&o->lock);
@@ -467,6 +640,8 @@ int overlay_flush(struct overlay *o)
 	}
 	created = o->created;
 	o->created = false;
+	/* later writes go to the other journal file; this one goes once the map has it */
+	retire = journal_switch(&o->journal);
 	pthread_mutex_unlock(&o->lock);
 
 	/* data first, then the names, then the map bits that point at the data */
@@ -479,6 +654,8 @@ int overlay_flush(struct overlay *o)
 				     HEADER_SIZE + (uint64_t)idx[i] * OVERLAY_CHUNK);
 	if (!ret && fdatasync(o->map_fd))
 		ret = -errno;
+	if (!ret)
+		ret = journal_retire(&o->journal, retire);
 	if (ret) {
 		pthread_mutex_lock(&o->lock);
 		for (size_t i = 0; i < n; i++)
@@ -527,6 +704,8 @@ int overlay_reset(const char *cow_dir, const char *export_name, const char *iden
 	/* the map goes last: while it exists, the lock on it guards the data */
 	if (unlink(img) && errno != ENOENT)
 		ret = -errno;
+	if (!ret)
+		ret = journal_unlink(dir, identity);
 	if (!ret && unlink(map))
 		ret = -errno;
 	if (!ret)

@@ -10,9 +10,14 @@
  *
  * Crash safety: a map bit reaches the disk only after the data it covers.
  * Writes set bits in memory; a flush syncs IDENTITY.img, then writes the
- * changed parts of the map, then syncs IDENTITY.map. After a crash every
- * block reads as what the last completed flush left, or as data written
- * after it; flushed data is never lost.
+ * changed parts of the map, then syncs IDENTITY.map. After a power loss
+ * every block reads as what the last completed flush left, or as data
+ * written after it; flushed data is never lost.
+ *
+ * Every write is also recorded in the map journal (overlay-journal.h)
+ * before it is acknowledged, so that when only the process dies, the next
+ * open finds every acknowledged write: the journal and the data are both
+ * in the page cache, which outlives the process.
  *
  * Locking: an flock on IDENTITY.map, taken after opening it and checked to
  * still be the file at that path, so that a reset racing an open is seen.
@@ -28,6 +33,7 @@
 #include <sys/types.h>
 
 #include "backend.h"
+#include "overlay-journal.h"
 #include <netdisk/wire.h>
 
 #define OVERLAY_BLOCK 4096
@@ -49,6 +55,7 @@ struct overlay {
 	uint8_t **chunks;		/* the map, OVERLAY_CHUNK bytes each, NULL: all 0 */
 	size_t nchunks;
 	uint8_t *dirty;			/* a bit per chunk changed since the last flush */
+	struct overlay_journal journal;	/* appends and the switch under lock */
 
 	pthread_mutex_t flush_lock;	/* one flush at a time, so map writes stay in order */
 };

@@ -6,6 +6,7 @@ export, and reset that cannot race a connecting server."""
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -126,6 +127,53 @@ class CowTest(base.Harness):
                                   key=k["alice"], export="golden").stdout, "ok\n")
         self.assertEqual(self.map_bits(ovl, "alice")[:1], b"\x15")
 
+    def acked_writes_survive_sigkill(self, conf, export, key, identity, count=48):
+        """count pipelined 1 MiB writes, no FLUSH, netdiskd killed with
+        SIGKILL in the middle of them; after a restart every acknowledged
+        write reads back. Returns how many were acknowledged."""
+        srv = self.server("--config", conf)
+        p = subprocess.Popen([os.path.join(base.BUILD, "ndreq"), key, identity,
+                              self.uri(srv.port, export), "writes:%d" % count],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        acked = []
+        while len(acked) < count // 2:
+            line = p.stdout.readline()
+            self.assertTrue(line.startswith("acked"), line + p.stderr.read())
+            acked.append(int(line.split()[1]))
+        srv.stop(signal.SIGKILL)
+        out, _ = p.communicate(60)
+        acked += [int(line.split()[1]) for line in out.splitlines() if line.startswith("acked")]
+        srv = self.server("--config", conf)
+        data = self.download_from(srv.port, key, identity, export)
+        for off in acked:
+            self.assertEqual(data[off:off + MiB], pattern(off, MiB),
+                             "acknowledged write at %d lost when netdiskd was killed" % off)
+        # a partial block and zeroes, also without FLUSH
+        self.assertEqual(self.req(srv.port, "write:%d:1000" % (100 * MiB + 100),
+                                  "zero:%d:8192" % (101 * MiB), identity=identity,
+                                  key=key, export=export).stdout, "ok\nok\n")
+        srv.stop(signal.SIGKILL)
+        srv = self.server("--config", conf)
+        data = self.download_from(srv.port, key, identity, export)
+        self.assertEqual(data[100 * MiB + 100:100 * MiB + 1100], pattern(100 * MiB + 100, 1000))
+        self.assertEqual(data[101 * MiB:101 * MiB + 8192], bytes(8192))
+        srv.stop()
+        return len(acked)
+
+    def test_acked_writes_survive_sigkill_on_copy_on_write(self):
+        k, base_img, ovl, conf = self.golden(["alice"], 128 * MiB, 128 * MiB)
+        n = self.acked_writes_survive_sigkill(conf, "golden", k["alice"], "alice")
+        sys.stderr.write("copy-on-write: %d acknowledged writes survived SIGKILL\n" % n)
+        # the base is never written
+        with open(base_img, "rb") as f:
+            self.assertNotEqual(f.read(MiB), pattern(0, MiB))
+
+    def test_acked_writes_survive_sigkill_on_a_file(self):
+        keys, k = self.keys_for(["alice"])
+        img = self.image("plain.img", 128 * MiB)
+        conf = self.conf("key-file = %s\n[export plain]\npath = %s\n" % (keys, img))
+        self.acked_writes_survive_sigkill(conf, "plain", k["alice"], "alice")
+
     def test_two_exports_in_one_directory_keep_their_own_overlays(self):
         keys, k = self.keys_for(["alice"])
         a = self.image("a.img", 4 * MiB, 4 * MiB)
@@ -193,8 +241,8 @@ class CowTest(base.Harness):
             self.assertLess(peak, 64 * 1024)
         writers = sorted(n for i, n in enumerate(names) if i % 2)
         files = sorted(os.listdir(os.path.join(ovl, "golden")))
-        self.assertEqual(files, sorted([n + ".img" for n in writers] +
-                                       [n + ".map" for n in writers]))
+        self.assertEqual(files, sorted([n + ext for n in writers
+                                        for ext in (".img", ".map", ".jnl0", ".jnl1")]))
 
 
 if __name__ == "__main__":
