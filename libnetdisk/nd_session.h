@@ -28,8 +28,8 @@ struct nd_session {
 	 * senders are different threads. Read send_error under the lock that
 	 * serialises the sends.
 	 */
-	char error[160];
-	char send_error[160];
+	char error[512];		/* holds every message whole: names are at most 63 bytes */
+	char send_error[512];
 };
 
 /* Result of the server's handshake; the session is usable only for OK. */

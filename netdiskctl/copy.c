@@ -40,7 +40,7 @@ struct copy {
 	atomic_uint_fast64_t next;	/* next offset to hand out */
 	atomic_uint_fast64_t done;	/* bytes finished */
 	atomic_bool failed;
-	char error[512];
+	char error[1024];	/* a host and a session's error, whole */
 	pthread_mutex_t lock;
 };
 

@@ -3,6 +3,7 @@
 
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -11,6 +12,18 @@
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
+
+/* 1..65535 in decimal digits only: getaddrinfo would wrap 99999 silently */
+static bool valid_port(const char *p)
+{
+	unsigned long v = 0;
+
+	if (!*p || strlen(p) > 5 || strspn(p, "0123456789") != strlen(p))
+		return false;
+	for (; *p; p++)
+		v = v * 10 + (unsigned long)(*p - '0');
+	return v >= 1 && v <= 65535;
+}
 
 /* Splits "ADDR[:PORT]", "[V6]:PORT", "V6" into host and port strings. */
 static int split_listen(const char *spec, const char *default_port, char *host,
@@ -53,6 +66,10 @@ static int bind_one(const char *spec, const char *default_port, int *fds,
 
 	if (split_listen(spec, default_port, host, sizeof(host), port, sizeof(port))) {
 		log_err("bad listen address '%s' (use ADDR, ADDR:PORT or [V6]:PORT)", spec);
+		return -1;
+	}
+	if (!valid_port(port)) {
+		log_err("bad listen address '%s': port must be 1..65535", spec);
 		return -1;
 	}
 	rc = getaddrinfo(*host ? host : NULL, port, &hints, &res);

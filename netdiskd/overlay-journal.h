@@ -6,12 +6,13 @@
  * acknowledged write although the map's bits reach IDENTITY.map only at a
  * FLUSH (overlay.h says why).
  *
- * A record names a range of 4 KiB blocks and a SHA-256 of what those blocks
- * hold once the write is done, or says they hold zeroes. At the next open,
- * a record's blocks join the map only if IDENTITY.img holds exactly that
- * now. After a power loss the journal may have reached the disk without the
- * data: such blocks fail the check and read as before the write, never as
- * bytes nobody wrote.
+ * A record names one 4 KiB block and the SHA-256 of what it holds once the
+ * write is done, or a range of blocks that a write made zeroes. At the next
+ * open, each block joins the map only if IDENTITY.img holds exactly that
+ * now, so a later write to some blocks of a range leaves the others' record
+ * good. After a power loss the journal may have reached the disk without
+ * the data: such blocks fail the check and read as before the write, never
+ * as bytes nobody wrote.
  *
  * Two files, IDENTITY.jnl0 and IDENTITY.jnl1. Writes append to the current
  * one; a flush switches to the other when it takes its snapshot of the map,
@@ -33,18 +34,18 @@
 #include <stdint.h>
 
 #define JOURNAL_DIGEST 32
-/* a journal file past this asks for a flush (16 MiB: 262144 writes) */
+/* a journal file past this asks for a flush (16 MiB: 1 GiB of data) */
 #define JOURNAL_SOFT_MAX (16u << 20)
 
 enum journal_kind {
-	JOURNAL_DATA = 1,		/* the blocks hash to digest */
+	JOURNAL_DATA = 1,		/* the block hashes to digest */
 	JOURNAL_ZERO = 2,		/* the blocks read as zeroes */
 };
 
 struct journal_record {
 	enum journal_kind kind;
 	uint64_t first;			/* block */
-	uint64_t count;			/* blocks */
+	uint64_t count;			/* blocks: 1 for JOURNAL_DATA */
 	uint8_t digest[JOURNAL_DIGEST];	/* JOURNAL_DATA only */
 };
 

@@ -177,85 +177,72 @@ static int load_map(struct overlay *o, int fd)
 	}
 }
 
-#define VERIFY_PIECE (1u << 20)
-
-/*
- * Whether IDENTITY.img holds what r says over [start, end): the bytes that
- * hash to r->digest, or zeroes. Holes read as zeroes and are skipped.
- */
-static int holds(struct overlay *o, const struct journal_record *r, uint64_t start,
-		 uint64_t end, bool *yes)
+/* Whether block b of IDENTITY.img hashes to digest (data) or reads as zeroes. */
+static int block_holds(struct overlay *o, uint64_t b, const uint8_t *digest, bool *yes)
 {
-	uint8_t digest[JOURNAL_DIGEST];
-	void *ctx = NULL;
-	uint8_t *buf = malloc(VERIFY_PIECE);
-	int ret = buf ? 0 : -ENOMEM;
+	uint8_t block[BLK], got[JOURNAL_DIGEST];
+	uint64_t start = b * BLK;
+	size_t blen = start + BLK <= o->size ? BLK : (size_t)(o->size - start);
+	void *ctx;
+	int ret = nd_pread_full(o->data_fd, block, blen, start);
 
-	*yes = true;
-	if (!ret && r->kind == JOURNAL_DATA && !(ctx = journal_digest_begin()))
-		ret = -ENOMEM;
-	for (uint64_t pos = start; !ret && *yes && pos < end;) {
-		uint64_t n = end - pos < VERIFY_PIECE ? end - pos : VERIFY_PIECE;
-
-		if (r->kind == JOURNAL_ZERO) {
-			off_t data = lseek(o->data_fd, (off_t)pos, SEEK_DATA);
-
-			if (data < 0 && errno == ENXIO)
-				break;		/* a hole to the end */
-			if (data < 0) {
-				ret = -errno;
-				break;
-			}
-			if ((uint64_t)data >= end)
-				break;
-			pos = (uint64_t)data;
-			n = end - pos < VERIFY_PIECE ? end - pos : VERIFY_PIECE;
-		}
-		ret = nd_pread_full(o->data_fd, buf, (size_t)n, pos);
-		if (ret)
-			break;
-		if (r->kind == JOURNAL_DATA) {
-			ret = journal_digest_add(ctx, buf, n);
-		} else {
-			for (uint64_t i = 0; i < n && *yes; i++)
-				*yes = !buf[i];
-		}
-		pos += n;
+	*yes = false;
+	if (ret)
+		return ret;
+	if (!digest) {
+		*yes = true;
+		for (size_t i = 0; i < blen && *yes; i++)
+			*yes = !block[i];
+		return 0;
 	}
-	if (ctx) {
-		int end_ret = journal_digest_end(ctx, digest);
-
-		if (!ret)
-			ret = end_ret;
-		if (!ret && *yes)
-			*yes = !memcmp(digest, r->digest, JOURNAL_DIGEST);
-	}
-	free(buf);
+	if (!(ctx = journal_digest_begin()))
+		return -ENOMEM;
+	ret = journal_digest_add(ctx, block, blen);
+	if (!journal_digest_end(ctx, got) && !ret)
+		*yes = !memcmp(got, digest, JOURNAL_DIGEST);
 	return ret;
 }
 
 /*
- * A journal record found at open: its blocks join the map if the image
- * holds exactly what the write left there. A record that does not match
- * (its data never reached the disk, or a later write changed the blocks)
- * changes nothing: a later record covers a later write.
+ * A journal record found at open: each of its blocks joins the map if the
+ * image holds exactly what the write left there. A block that does not
+ * match (its data never reached the disk, or a later write changed it) is
+ * left alone: a later record covers a later write. Holes read as zeroes,
+ * so a zeroed range is checked a hole at a time.
  */
 static int replay_record(const struct journal_record *r, void *ctx)
 {
 	struct overlay *o = ctx;
-	uint64_t start, end;
+	uint64_t b, last;
 	bool yes;
-	int ret;
+	int ret = 0;
 
 	if (!r->count || r->first >= o->blocks || r->count > o->blocks - r->first)
 		return 0;	/* not for an image of this size: ignore it */
-	start = r->first * BLK;
-	end = (r->first + r->count) * BLK;
-	if (end > o->size)
-		end = o->size;
-	ret = holds(o, r, start, end, &yes);
-	for (uint64_t b = r->first; !ret && yes && b < r->first + r->count; b++)
-		ret = set_block(o, b);
+	last = r->first + r->count - 1;
+	if (r->kind == JOURNAL_DATA) {
+		if (r->count != 1)
+			return 0;
+		ret = block_holds(o, r->first, r->digest, &yes);
+		return !ret && yes ? set_block(o, r->first) : ret;
+	}
+	for (b = r->first; b <= last && !ret;) {
+		off_t data = lseek(o->data_fd, (off_t)(b * BLK), SEEK_DATA);
+		uint64_t hole_end;
+
+		if (data < 0 && errno != ENXIO)
+			return -errno;
+		/* blocks wholly before the next data are a hole: zeroes */
+		hole_end = data < 0 ? last + 1 : (uint64_t)data / BLK;
+		for (; b < hole_end && b <= last && !ret; b++)
+			ret = set_block(o, b);
+		if (b > last || ret)
+			break;
+		ret = block_holds(o, b, NULL, &yes);
+		if (!ret && yes)
+			ret = set_block(o, b);
+		b++;
+	}
 	return ret;
 }
 
@@ -491,20 +478,36 @@ static int journal_data(struct overlay *o, uint64_t first, uint64_t count,
 	return ret ? ret : journal_append(&o->journal, &r);
 }
 
-/*
- * A partial block at either end of a range, written and recorded: with
- * zeroes, a block of its own; with data, added to the range's digest.
- */
+/* A partial block at either end of a range, written and recorded. */
 static int write_edge(struct overlay *o, uint64_t b, const uint8_t *buf, uint64_t len,
-		      uint64_t off, void *ctx)
+		      uint64_t off)
 {
 	uint8_t block[BLK];
 	size_t blen;
 	int ret = write_in_block(o, b, buf, len, off, block, &blen);
 
-	if (ret)
-		return ret;
-	return ctx ? journal_digest_add(ctx, block, blen) : journal_data(o, b, 1, block, blen);
+	return ret ? ret : journal_data(o, b, 1, block, blen);
+}
+
+/* Records the whole blocks [first, last] after they were written from buf. */
+static int journal_full_blocks(struct overlay *o, const uint8_t *buf, uint64_t first,
+			       uint64_t last)
+{
+	int ret = 0;
+
+	if (!buf) {
+		struct journal_record z = { .kind = JOURNAL_ZERO, .first = first,
+					    .count = last - first + 1 };
+
+		return journal_append(&o->journal, &z);
+	}
+	for (uint64_t b = first; b <= last && !ret; b++) {
+		uint64_t s = b * BLK;
+
+		ret = journal_data(o, b, 1, buf + (s - first * BLK),
+				   s + BLK <= o->size ? BLK : o->size - s);
+	}
+	return ret;
 }
 
 static int write_range(struct overlay *o, const uint8_t *buf, uint64_t len,
@@ -514,17 +517,12 @@ static int write_range(struct overlay *o, const uint8_t *buf, uint64_t len,
 	uint64_t full_first = (off + BLK - 1) / BLK, end = off + len;
 	/* the image's last block counts as whole when the range reaches the end */
 	uint64_t full_last_plus1 = end == o->size ? o->blocks : end / BLK;
-	struct journal_record rec = { .first = first, .count = last - first + 1 };
-	void *ctx = NULL;
 	bool wants_flush = false;
 	char err[256];
 	int ret = 0;
 
 	if (!len)
 		return 0;
-	/* data: one record for the range; zeroes: one for the whole blocks */
-	if (buf && !(ctx = journal_digest_begin()))
-		return -ENOMEM;
 	pthread_mutex_lock(&o->lock);
 	if (o->data_fd < 0)
 		ret = attach_files(o, true, err, sizeof(err));
@@ -537,38 +535,23 @@ static int write_range(struct overlay *o, const uint8_t *buf, uint64_t len,
 			uint64_t s = b == first ? off : b * BLK;
 			uint64_t e = b == last ? end : (b + 1) * BLK;
 
-			ret = write_edge(o, b, buf ? buf + (s - off) : NULL, e - s, s, ctx);
+			ret = write_edge(o, b, buf ? buf + (s - off) : NULL, e - s, s);
 		}
 	} else {
+		const uint8_t *full = buf ? buf + (full_first * BLK - off) : NULL;
+
 		if (off % BLK)
-			ret = write_edge(o, first, buf, full_first * BLK - off, off, ctx);
+			ret = write_edge(o, first, buf, full_first * BLK - off, off);
 		if (!ret)
-			ret = write_full_blocks(o, buf ? buf + (full_first * BLK - off) : NULL,
-						full_first, full_last_plus1 - 1);
-		if (!ret && ctx) {
-			uint64_t s = full_first * BLK, e = full_last_plus1 * BLK;
-
-			ret = journal_digest_add(ctx, buf + (s - off), (e > o->size ? o->size : e) - s);
-		}
-		if (!ret && !ctx) {
-			struct journal_record z = { .kind = JOURNAL_ZERO, .first = full_first,
-						    .count = full_last_plus1 - full_first };
-
-			ret = journal_append(&o->journal, &z);
-		}
+			ret = write_full_blocks(o, full, full_first, full_last_plus1 - 1);
+		if (!ret)
+			ret = journal_full_blocks(o, full, full_first, full_last_plus1 - 1);
 		if (!ret && full_last_plus1 <= last)
 			ret = write_edge(o, last, buf ? buf + (last * BLK - off) : NULL,
-					 end - last * BLK, last * BLK, ctx);
-	}
-	if (ctx) {
-		int end_ret = journal_digest_end(ctx, rec.digest);
-
-		rec.kind = JOURNAL_DATA;
-		if (!ret && !(ret = end_ret))
-			ret = journal_append(&o->journal, &rec);
+					 end - last * BLK, last * BLK);
 	}
 	/*
-	 * the data and its record are in the page cache, which outlives this
+	 * the data and its records are in the page cache, which outlives this
 	 * process; the bits reach the map file after the data, at a flush
 	 */
 	for (uint64_t b = first; b <= last && !ret; b++)

@@ -149,14 +149,23 @@ class CowTest(base.Harness):
             self.assertEqual(data[off:off + MiB], pattern(off, MiB),
                              "acknowledged write at %d lost when netdiskd was killed" % off)
         # a partial block and zeroes, also without FLUSH
+        # a partial block, zeroes, and a block of a larger write changed
+        # again, also without FLUSH
+        o = 110 * MiB
         self.assertEqual(self.req(srv.port, "write:%d:1000" % (100 * MiB + 100),
-                                  "zero:%d:8192" % (101 * MiB), identity=identity,
-                                  key=key, export=export).stdout, "ok\nok\n")
+                                  "zero:%d:8192" % (101 * MiB), "write:%d:65536" % o,
+                                  "zero:%d:4096" % (o + 8192), "zero:%d:40960" % (120 * MiB),
+                                  "write:%d:4096" % (120 * MiB + 4096), identity=identity,
+                                  key=key, export=export).stdout, "ok\n" * 6)
         srv.stop(signal.SIGKILL)
         srv = self.server("--config", conf)
         data = self.download_from(srv.port, key, identity, export)
         self.assertEqual(data[100 * MiB + 100:100 * MiB + 1100], pattern(100 * MiB + 100, 1000))
         self.assertEqual(data[101 * MiB:101 * MiB + 8192], bytes(8192))
+        self.assertEqual(data[o:o + 65536],
+                         pattern(o, 8192) + bytes(4096) + pattern(o + 12288, 65536 - 12288))
+        self.assertEqual(data[120 * MiB:120 * MiB + 40960],
+                         bytes(4096) + pattern(120 * MiB + 4096, 4096) + bytes(32768))
         srv.stop()
         return len(acked)
 

@@ -228,6 +228,8 @@ class HandshakeTest(base.Harness):
         relay.close()
         self.assertEqual(r.returncode, 1, r.stdout)
         self.assertIn("does not answer to the name '127.0.0.2'", r.stderr)
+        # the whole advice, not cut off at a buffer's end
+        self.assertIn("add it to server-name in the server's netdiskd.conf)", r.stderr)
         srv_b.wait_log("client asked for server '127.0.0.2'")
 
     def test_server_names_are_configurable(self):

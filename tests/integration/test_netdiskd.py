@@ -588,6 +588,23 @@ class NetdiskdTest(Harness):
         self.assertNotIn("write-zeroes", info["features"])
         self.assertIn("flush", info["features"])
 
+    def test_listen_ports_above_65535_are_refused(self):
+        disk = self.image("disk.img", MiB)
+        conf = os.path.join(self.tmp, "ports.conf")
+        for args in (["--listen", "127.0.0.1:99998"], ["--listen", "[::1]:70000"],
+                     ["--listen", "127.0.0.1:+80"], ["--listen", "127.0.0.1:0"],
+                     ["--config", conf]):
+            with open(conf, "w") as f:
+                f.write("key-file = %s\nlisten = 127.0.0.1:99999\n[export default]\n"
+                        "path = %s\n" % (self.key, disk))
+            cmd = [os.path.join(BUILD, "netdiskd")] + args
+            if args[0] == "--listen":
+                cmd += ["--file", disk, "--key-file", self.key]
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 1, "%s: %s" % (args, r.stderr))
+            self.assertIn("port must be 1..65535", r.stderr, args)
+            self.assertNotIn("listening on", r.stderr, args)
+
     def test_sigterm_answers_accepted_requests(self):
         disk = self.image("disk.img", 256 * MiB)
         srv = self.server("--file", disk, "--key-file", self.key)
