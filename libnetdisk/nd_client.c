@@ -76,7 +76,8 @@ int nd_uri_parse(const char *s, struct nd_uri *uri, char *err, size_t err_len)
 		char *end;
 		long port = 0;
 
-		if (n && n < sizeof(uri->port)) {
+		/* digits only: strtol alone takes "+1" and " 1" */
+		if (n && n < sizeof(uri->port) && strspn(p, "0123456789") >= n) {
 			memcpy(uri->port, p, n);
 			uri->port[n] = '\0';
 			port = strtol(uri->port, &end, 10);

@@ -161,6 +161,13 @@ static void test_uri(void)
 	      strstr(err, "port must be"));
 	CHECK(nd_uri_parse("netdisk://h:12a", &u, err, sizeof(err)) != 0 &&
 	      strstr(err, "port must be"));
+	/* digits only: strtol would take a sign and leading spaces */
+	CHECK(nd_uri_parse("netdisk://h:+1", &u, err, sizeof(err)) != 0 &&
+	      strstr(err, "port must be"));
+	CHECK(nd_uri_parse("netdisk://h: 1", &u, err, sizeof(err)) != 0 &&
+	      strstr(err, "port must be"));
+	CHECK(nd_uri_parse("netdisk://h:-1", &u, err, sizeof(err)) != 0 &&
+	      strstr(err, "port must be"));
 	CHECK(nd_uri_parse("netdisk://h/a/b", &u, err, sizeof(err)) != 0 &&
 	      strstr(err, "not a valid export name"));
 	CHECK(nd_uri_parse("netdisk://[::1", &u, err, sizeof(err)) != 0 &&
