@@ -98,7 +98,8 @@ uint32_t protocol_execute(struct backend *b, const char *export_name, bool read_
 		ret = b->ops->pwrite(b, rq->data, rq->length, rq->offset, fua);
 		break;
 	case ND_CMD_FLUSH:
-		ret = b->ops->flush(b);
+		/* a reader has no writes to make stable, nor a right to sync files */
+		ret = read_only ? 0 : b->ops->flush(b);
 		break;
 	case ND_CMD_TRIM:
 		ret = b->ops->trim(b, rq->offset, rq->length);

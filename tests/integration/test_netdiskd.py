@@ -61,11 +61,11 @@ def pattern(off, length):
 
 
 class Server:
-    def __init__(self, tmp, args, port=None, listen=None, env=None):
+    def __init__(self, tmp, args, port=None, listen=None, env=None, wrap=None):
         self.port = port or free_port()
         self.log_path = os.path.join(tmp, "netdiskd-%d.log" % self.port)
         listen = listen or "127.0.0.1:%d" % self.port
-        cmd = [os.path.join(BUILD, "netdiskd"), "--listen", listen] + args
+        cmd = (wrap or []) + [os.path.join(BUILD, "netdiskd"), "--listen", listen] + args
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
                                      env=dict(os.environ, **(env or {})))
@@ -587,6 +587,24 @@ class NetdiskdTest(Harness):
         self.assertIsInstance(info["features"], list)
         self.assertNotIn("write-zeroes", info["features"])
         self.assertIn("flush", info["features"])
+
+    def test_flush_from_a_reader_syncs_nothing(self):
+        if subprocess.run(["strace", "-o", "/dev/null", "true"], capture_output=True).returncode:
+            self.skipTest("strace cannot trace here")
+        disk = self.image("disk.img", MiB)
+        trace = os.path.join(self.tmp, "trace")
+        srv = self.server("--file", disk, "--key-file", self.key, "--read-only",
+                          wrap=["strace", "-f", "-qq", "-e", "trace=fsync,fdatasync,sync_file_range",
+                                "-o", trace])
+        self.assertEqual(self.req(srv.port, "flush", "flush").stdout, "ok\nok\n")
+        self.assertEqual(self.req(srv.port, "write:0:4096").stdout, "export is read-only\n")
+        # strace does not pass SIGTERM on: stop netdiskd itself
+        with open("/proc/%d/task/%d/children" % (srv.proc.pid, srv.proc.pid)) as f:
+            os.kill(int(f.read().split()[0]), signal.SIGTERM)
+        srv.stop()
+        with open(trace) as f:
+            syncs = [line for line in f if "sync" in line]
+        self.assertEqual(syncs, [], "a read-only client made netdiskd sync the export")
 
     def test_listen_ports_above_65535_are_refused(self):
         disk = self.image("disk.img", MiB)
