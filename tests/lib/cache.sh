@@ -5,7 +5,8 @@
 # runs on the same machine:
 #
 #   NETDISK_TEST_CACHE   default /var/cache/netdisk-tests
-#                        (NETDISK_TEST_CACHE=off builds everything afresh)
+#                        (NETDISK_TEST_CACHE=off builds everything afresh,
+#                        in build/cache-off/)
 #
 # An item is NAME/KEY/. NAME says what it is (kernel-6.1.0-41-amd64); KEY is
 # a hash of the versions of everything that went in and of the recipe that
@@ -29,7 +30,7 @@ cache_item() {
 	local name=$1 key=$2 desc=$3 base dir rc=0
 	shift 3
 	if [ "$NETDISK_TEST_CACHE" = off ]; then
-		base=${CACHE_OFF_DIR:?CACHE_OFF_DIR must name a scratch directory}/$name
+		base=$PWD/build/cache-off/$name	# the harnesses run from the tree's top
 	else
 		base=$NETDISK_TEST_CACHE/$name
 	fi
