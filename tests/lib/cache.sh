@@ -59,6 +59,7 @@ cache_item() {
 	printf '%s\n' "$dir"
 }
 
-# cache_recipe FILE...: the hash of the scripts that make an item, so that a
-# changed recipe makes a new key
-cache_recipe() { cat "$@" | sha256sum | cut -c1-16; }
+# cache_recipe FUNCTION...: the hash of the shell functions that make an
+# item, as bash prints them, so that a changed recipe makes a new key and
+# an edit elsewhere in the script does not
+cache_recipe() { declare -f "$@" | sha256sum | cut -c1-16; }
