@@ -97,18 +97,30 @@ static int parse_line(struct nd_tab_entry *e, char *line, char *why, size_t why_
 	return 0;
 }
 
+/* Keeps a bad line; -1 when out of memory. */
+static int add_bad(struct nd_tab *tab, const char *name, const char *source,
+		   unsigned int lineno, const char *why)
+{
+	struct nd_tab_bad *more = realloc(tab->bad, (tab->bad_count + 1) * sizeof(*more));
+
+	if (!more)
+		return -1;
+	tab->bad = more;
+	more = &tab->bad[tab->bad_count++];
+	snprintf(more->name, sizeof(more->name), "%s", name);
+	snprintf(more->why, sizeof(more->why), "%s:%u: %s", source, lineno, why);
+	return 0;
+}
+
 int nd_tab_parse(struct nd_tab *tab, const char *text, const char *source,
 		 char *err, size_t err_len)
 {
 	char *copy = strdup(text), *line, *next, why[384];
 	unsigned int lineno = 0;
 
-	tab->entries = NULL;
-	tab->count = 0;
-	if (!copy) {
-		snprintf(err, err_len, "%s: out of memory", source);
-		return -1;
-	}
+	memset(tab, 0, sizeof(*tab));
+	if (!copy)
+		goto oom;
 	for (line = copy; line; line = next) {
 		struct nd_tab_entry e = { 0 }, *more;
 		const struct nd_tab_entry *dup;
@@ -120,27 +132,30 @@ int nd_tab_parse(struct nd_tab *tab, const char *text, const char *source,
 		line[strcspn(line, "#\r")] = '\0';
 		if (strspn(line, " \t") == strlen(line))
 			continue;
-		if (parse_line(&e, line, why, sizeof(why)))
-			goto bad;
+		if (parse_line(&e, line, why, sizeof(why))) {
+			if (add_bad(tab, e.name, source, lineno, why))
+				goto oom;
+			continue;
+		}
 		e.line = lineno;
 		dup = nd_tab_find(tab, e.name);
 		if (dup) {
 			snprintf(why, sizeof(why), "disk '%s' is already on line %u", e.name,
 				 dup->line);
-			goto bad;
+			if (add_bad(tab, e.name, source, lineno, why))
+				goto oom;
+			continue;
 		}
 		more = realloc(tab->entries, (tab->count + 1) * sizeof(*more));
-		if (!more) {
-			snprintf(why, sizeof(why), "out of memory");
-			goto bad;
-		}
+		if (!more)
+			goto oom;
 		tab->entries = more;
 		tab->entries[tab->count++] = e;
 	}
 	free(copy);
 	return 0;
-bad:
-	snprintf(err, err_len, "%s:%u: %s", source, lineno, why);
+oom:
+	snprintf(err, err_len, "%s: out of memory", source);
 	free(copy);
 	nd_tab_free(tab);
 	return -1;
@@ -151,11 +166,9 @@ int nd_tab_load(struct nd_tab *tab, const char *path, char *err, size_t err_len)
 	char *text;
 	int ret;
 
-	if (access(path, F_OK) && errno == ENOENT) {
-		tab->entries = NULL;
-		tab->count = 0;
+	memset(tab, 0, sizeof(*tab));
+	if (access(path, F_OK) && errno == ENOENT)
 		return 0;
-	}
 	text = nd_read_text_file(path, 1 << 20, err, err_len);
 	if (!text)
 		return -1;
@@ -172,9 +185,17 @@ const struct nd_tab_entry *nd_tab_find(const struct nd_tab *tab, const char *nam
 	return NULL;
 }
 
+const struct nd_tab_bad *nd_tab_find_bad(const struct nd_tab *tab, const char *name)
+{
+	for (size_t i = 0; i < tab->bad_count; i++)
+		if (tab->bad[i].name[0] && !strcmp(tab->bad[i].name, name))
+			return &tab->bad[i];
+	return NULL;
+}
+
 void nd_tab_free(struct nd_tab *tab)
 {
 	free(tab->entries);
-	tab->entries = NULL;
-	tab->count = 0;
+	free(tab->bad);
+	memset(tab, 0, sizeof(*tab));
 }

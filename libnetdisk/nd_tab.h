@@ -26,17 +26,32 @@ struct nd_tab_entry {
 	unsigned int line;
 };
 
+/* A line that does not parse: skipped, so that it breaks no other disk. */
+struct nd_tab_bad {
+	char name[ND_NAME_SIZE];	/* the disk it names, "" if none reads */
+	char why[640];			/* "SOURCE:LINE: reason" */
+};
+
 struct nd_tab {
 	struct nd_tab_entry *entries;
 	size_t count;
+	struct nd_tab_bad *bad;
+	size_t bad_count;
 };
 
-/* 0, or -1 with "SOURCE:LINE: reason" in err; nothing to free on failure. */
+/*
+ * Every good line becomes an entry and every bad one a struct nd_tab_bad
+ * (of two lines with one name, the second is the bad one). 0, or -1 with
+ * the reason in err when the table cannot be read at all (out of memory);
+ * nothing to free on failure.
+ */
 int nd_tab_parse(struct nd_tab *tab, const char *text, const char *source,
 		 char *err, size_t err_len);
 /* A missing file is an empty table. */
 int nd_tab_load(struct nd_tab *tab, const char *path, char *err, size_t err_len);
 const struct nd_tab_entry *nd_tab_find(const struct nd_tab *tab, const char *name);
+/* The first bad line naming disk name, or NULL. */
+const struct nd_tab_bad *nd_tab_find_bad(const struct nd_tab *tab, const char *name);
 void nd_tab_free(struct nd_tab *tab);
 
 /*

@@ -38,9 +38,18 @@ static void tab_entry(const struct client_opts *o, const char *name, struct nd_t
 {
 	char err[512];
 
+	const struct nd_tab_bad *bad;
+
 	if (nd_tab_load(tab, tab_path(o), err, sizeof(err)))
 		die("%s", err);
 	*e = nd_tab_find(tab, name);
+	bad = nd_tab_find_bad(tab, name);
+	if (!*e && bad)
+		die("%s", bad->why);
+	/* another disk's bad line is no reason to fail this one */
+	for (size_t i = 0; i < tab->bad_count; i++)
+		if (&tab->bad[i] != bad)
+			fprintf(stderr, "netdiskctl: %s (line skipped)\n", tab->bad[i].why);
 	if (!*e)
 		die("'%s' is neither a netdisk:// URI nor a disk in %s", name, tab_path(o));
 }

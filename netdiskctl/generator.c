@@ -28,10 +28,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: netdisk-generator NORMAL-DIR [EARLY-DIR LATE-DIR]\n");
 		return 2;
 	}
-	/* a broken table must not stop the boot: say why, attach nothing */
+	/* a table that cannot be read: say why, attach nothing */
 	if (nd_tab_load(&tab, path, err, sizeof(err))) {
 		fprintf(stderr, "netdisk-generator: %s\n", err);
 		return 1;
+	}
+	/* a bad line is skipped: it breaks no other disk, and fails the run */
+	for (size_t i = 0; i < tab.bad_count; i++) {
+		fprintf(stderr, "netdisk-generator: %s (line skipped)\n", tab.bad[i].why);
+		status = 1;
 	}
 	if (snprintf(dir, sizeof(dir), "%s/remote-fs.target.wants", argv[1]) >= (int)sizeof(dir)) {
 		fprintf(stderr, "netdisk-generator: %s: path too long\n", argv[1]);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later OR MIT
 # netdisk-generator: remote-fs.target wants each netdisktab disk but the
-# noauto ones; a broken table is an error naming the line, and links nothing.
+# noauto ones; a bad line is an error naming it, and the good lines still link.
 #   generator.sh GENERATOR
 set -eu
 gen=$1
@@ -17,10 +17,14 @@ target=$(readlink "$t/normal/remote-fs.target.wants/netdisk@root.service")
 case $target in /*/netdisk@.service) ;; *) fail "link target $target" ;; esac
 # a second run (daemon-reload) is fine
 NETDISK_TAB=$t/tab "$gen" "$t/normal" "$t/early" "$t/late" || fail "second run"
-printf 'root netdisk://h\nroot netdisk://g\n' > "$t/bad"
+# a bad line is reported and skipped; the good ones are still linked
+printf 'root netdisk://h\nroot netdisk://g\nbroken\ndata netdisk://h:99999\nspare netdisk://h\n' > "$t/bad"
 mkdir "$t/n2"
-NETDISK_TAB=$t/bad "$gen" "$t/n2" "$t/e2" "$t/l2" 2> "$t/err" && fail "a broken table passed"
-grep -q "bad:2: disk 'root' is already on line 1" "$t/err" || fail "message: $(cat "$t/err")"
-[ -z "$(ls "$t/n2")" ] || fail "a broken table linked units"
+NETDISK_TAB=$t/bad "$gen" "$t/n2" "$t/e2" "$t/l2" 2> "$t/err" && fail "a table with bad lines passed"
+grep -q "bad:2: disk 'root' is already on line 1 (line skipped)" "$t/err" || fail "message: $(cat "$t/err")"
+grep -q "bad:3: expected NAME URI" "$t/err" || fail "message: $(cat "$t/err")"
+grep -q "bad:4: .*port must be" "$t/err" || fail "message: $(cat "$t/err")"
+links=$(cd "$t/n2/remote-fs.target.wants" && ls)
+[ "$links" = "$(printf 'netdisk@root.service\nnetdisk@spare.service')" ] || fail "links beside bad lines: $links"
 NETDISK_TAB=$t/none "$gen" "$t/n3" || fail "a missing table is an empty one"
-echo "generator: links the table's disks, refuses a broken table"
+echo "generator: links the table's disks, names and skips the bad lines"

@@ -606,6 +606,23 @@ class NetdiskdTest(Harness):
             syncs = [line for line in f if "sync" in line]
         self.assertEqual(syncs, [], "a read-only client made netdiskd sync the export")
 
+    def test_one_bad_netdisktab_line_breaks_no_other_disk(self):
+        tab = os.path.join(self.tmp, "netdisktab")
+        with open(tab, "w") as f:
+            f.write("data netdisk://127.0.0.1/d\nroot netdisk://h:99999\nbroken\n")
+        ctl = os.path.join(BUILD, "netdiskctl")
+        # data is not attached (no module here): detaching it is done
+        r = subprocess.run([ctl, "detach", "--table", tab, "data"], capture_output=True,
+                           text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("netdisktab:2: ", r.stderr)
+        self.assertIn("netdisktab:3: expected NAME URI", r.stderr)
+        # the disk on the bad line gets that line's reason
+        r = subprocess.run([ctl, "detach", "--table", tab, "root"], capture_output=True,
+                           text=True, timeout=30)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("netdisktab:2: 'netdisk://h:99999': the port must be", r.stderr)
+
     def test_listen_ports_above_65535_are_refused(self):
         disk = self.image("disk.img", MiB)
         conf = os.path.join(self.tmp, "ports.conf")
