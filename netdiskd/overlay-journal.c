@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -66,6 +67,7 @@ void journal_close(struct overlay_journal *j)
 	for (int i = 0; i < 2; i++)
 		if (j->fd[i] >= 0)
 			close(j->fd[i]);
+	free(j->pending);
 	journal_init(j);
 }
 
@@ -94,10 +96,36 @@ int journal_append(struct overlay_journal *j, const struct journal_record *r)
 	if (ret)
 		return ret;
 	memcpy(d.check, h, sizeof(d.check));
-	ret = nd_pwrite_full(j->fd[j->cur], &d, sizeof(d), j->end[j->cur]);
-	if (!ret)
-		j->end[j->cur] += REC_SIZE;
+	if (j->pending_len + REC_SIZE > j->pending_cap) {
+		size_t cap = j->pending_cap ? 2 * j->pending_cap : 64 * REC_SIZE;
+		uint8_t *more = realloc(j->pending, cap);
+
+		if (!more)
+			return -ENOMEM;
+		j->pending = more;
+		j->pending_cap = cap;
+	}
+	memcpy(j->pending + j->pending_len, &d, REC_SIZE);
+	j->pending_len += REC_SIZE;
+	return 0;
+}
+
+int journal_commit(struct overlay_journal *j)
+{
+	int ret = 0;
+
+	if (j->pending_len) {
+		ret = nd_pwrite_full(j->fd[j->cur], j->pending, j->pending_len, j->end[j->cur]);
+		if (!ret)
+			j->end[j->cur] += j->pending_len;
+	}
+	j->pending_len = 0;
 	return ret;
+}
+
+void journal_discard(struct overlay_journal *j)
+{
+	j->pending_len = 0;
 }
 
 int journal_switch(struct overlay_journal *j)

@@ -31,6 +31,7 @@
 #define NETDISKD_OVERLAY_JOURNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define JOURNAL_DIGEST 32
@@ -53,6 +54,8 @@ struct overlay_journal {
 	int fd[2];			/* -1: not open */
 	uint64_t end[2];		/* where the next record of each file goes */
 	int cur;			/* the file appended to */
+	uint8_t *pending;		/* records of the write in progress, encoded */
+	size_t pending_len, pending_cap;
 };
 
 void journal_init(struct overlay_journal *j);
@@ -60,7 +63,13 @@ void journal_init(struct overlay_journal *j);
 int journal_open(struct overlay_journal *j, const char *dir, const char *identity);
 void journal_close(struct overlay_journal *j);
 
+/*
+ * A write's records are staged, then committed with one pwrite before the
+ * write is acknowledged; journal_discard drops them after a failed write.
+ */
 int journal_append(struct overlay_journal *j, const struct journal_record *r);
+int journal_commit(struct overlay_journal *j);
+void journal_discard(struct overlay_journal *j);
 /* Under the map's lock, with its snapshot: returns the file to retire. */
 int journal_switch(struct overlay_journal *j);
 /* Empties file which: every record in it is covered by a synced map. */

@@ -554,6 +554,10 @@ static int write_range(struct overlay *o, const uint8_t *buf, uint64_t len,
 	 * the data and its records are in the page cache, which outlives this
 	 * process; the bits reach the map file after the data, at a flush
 	 */
+	if (!ret)
+		ret = journal_commit(&o->journal);
+	else
+		journal_discard(&o->journal);
 	for (uint64_t b = first; b <= last && !ret; b++)
 		ret = set_block(o, b);
 	if (!ret)
