@@ -36,9 +36,8 @@ static const char *tab_path(const struct client_opts *o)
 static void tab_entry(const struct client_opts *o, const char *name, struct nd_tab *tab,
 		      const struct nd_tab_entry **e)
 {
-	char err[512];
-
 	const struct nd_tab_bad *bad;
+	char err[512];
 
 	if (nd_tab_load(tab, tab_path(o), err, sizeof(err)))
 		die("%s", err);

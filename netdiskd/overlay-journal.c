@@ -71,7 +71,7 @@ void journal_close(struct overlay_journal *j)
 	journal_init(j);
 }
 
-static int sha256(const void *p, size_t len, uint8_t out[JOURNAL_DIGEST])
+int journal_digest(const void *p, size_t len, uint8_t out[JOURNAL_DIGEST])
 {
 	unsigned int n = 0;
 
@@ -92,7 +92,7 @@ int journal_append(struct overlay_journal *j, const struct journal_record *r)
 	d.count = htobe64(r->count);
 	if (r->kind == JOURNAL_DATA)
 		memcpy(d.digest, r->digest, JOURNAL_DIGEST);
-	ret = sha256(&d, CHECKED, h);
+	ret = journal_digest(&d, CHECKED, h);
 	if (ret)
 		return ret;
 	memcpy(d.check, h, sizeof(d.check));
@@ -164,7 +164,7 @@ static bool decode(const struct rec_disk *d, struct journal_record *r)
 {
 	uint8_t h[JOURNAL_DIGEST];
 
-	if (memcmp(d->magic, REC_MAGIC, sizeof(d->magic)) || sha256(d, CHECKED, h) ||
+	if (memcmp(d->magic, REC_MAGIC, sizeof(d->magic)) || journal_digest(d, CHECKED, h) ||
 	    memcmp(h, d->check, sizeof(d->check)))
 		return false;
 	r->kind = (enum journal_kind)be32toh(d->kind);
@@ -205,29 +205,4 @@ int journal_unlink(const char *dir, const char *identity)
 			return -errno;
 	}
 	return 0;
-}
-
-void *journal_digest_begin(void)
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-
-	if (c && !EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(c);
-		c = NULL;
-	}
-	return c;
-}
-
-int journal_digest_add(void *ctx, const void *p, uint64_t len)
-{
-	return EVP_DigestUpdate(ctx, p, (size_t)len) ? 0 : -EIO;
-}
-
-int journal_digest_end(void *ctx, uint8_t out[JOURNAL_DIGEST])
-{
-	unsigned int n = 0;
-	int ok = EVP_DigestFinal_ex(ctx, out, &n);
-
-	EVP_MD_CTX_free(ctx);
-	return ok && n == JOURNAL_DIGEST ? 0 : -EIO;
 }

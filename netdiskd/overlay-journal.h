@@ -88,9 +88,7 @@ int journal_replay(struct overlay_journal *j,
 /* unlink DIR/IDENTITY.jnl0 and .jnl1; a missing one is fine */
 int journal_unlink(const char *dir, const char *identity);
 
-/* SHA-256 of len bytes, incrementally: NULL ctx on failure */
-void *journal_digest_begin(void);
-int journal_digest_add(void *ctx, const void *p, uint64_t len);
-int journal_digest_end(void *ctx, uint8_t out[JOURNAL_DIGEST]);
+/* SHA-256 of len bytes: what a data record holds of its block. 0 or -EIO. */
+int journal_digest(const void *p, size_t len, uint8_t out[JOURNAL_DIGEST]);
 
 #endif

@@ -183,7 +183,6 @@ static int block_holds(struct overlay *o, uint64_t b, const uint8_t *digest, boo
 	uint8_t block[BLK], got[JOURNAL_DIGEST];
 	uint64_t start = b * BLK;
 	size_t blen = start + BLK <= o->size ? BLK : (size_t)(o->size - start);
-	void *ctx;
 	int ret = nd_pread_full(o->data_fd, block, blen, start);
 
 	*yes = false;
@@ -195,10 +194,8 @@ static int block_holds(struct overlay *o, uint64_t b, const uint8_t *digest, boo
 			*yes = !block[i];
 		return 0;
 	}
-	if (!(ctx = journal_digest_begin()))
-		return -ENOMEM;
-	ret = journal_digest_add(ctx, block, blen);
-	if (!journal_digest_end(ctx, got) && !ret)
+	ret = journal_digest(block, blen, got);
+	if (!ret)
 		*yes = !memcmp(got, digest, JOURNAL_DIGEST);
 	return ret;
 }
@@ -467,14 +464,8 @@ static int journal_data(struct overlay *o, uint64_t first, uint64_t count,
 			const uint8_t *p, uint64_t len)
 {
 	struct journal_record r = { .kind = JOURNAL_DATA, .first = first, .count = count };
-	void *ctx = journal_digest_begin();
-	int ret = ctx ? journal_digest_add(ctx, p, len) : -ENOMEM;
+	int ret = journal_digest(p, (size_t)len, r.digest);
 
-	if (ctx) {
-		int end_ret = journal_digest_end(ctx, r.digest);
-
-		ret = ret ? ret : end_ret;
-	}
 	return ret ? ret : journal_append(&o->journal, &r);
 }
 
