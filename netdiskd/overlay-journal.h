@@ -1,18 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later OR MIT */
 /*
  * The map journal of a copy-on-write overlay: a record of every write,
- * appended to the page cache before the write is acknowledged, so that
- * netdiskd's own death (SIGKILL, a crash, the OOM killer) loses no
+ * appended to the page cache before the write's data goes to the image, so
+ * that netdiskd's own death (SIGKILL, a crash, the OOM killer) loses no
  * acknowledged write although the map's bits reach IDENTITY.map only at a
  * FLUSH (overlay.h says why).
  *
  * A record names one 4 KiB block and the SHA-256 of what it holds once the
  * write is done, or a range of blocks that a write made zeroes. At the next
- * open, each block joins the map only if IDENTITY.img holds exactly that
- * now, so a later write to some blocks of a range leaves the others' record
- * good. After a power loss the journal may have reached the disk without
- * the data: such blocks fail the check and read as before the write, never
- * as bytes nobody wrote.
+ * open, each block joins the map if IDENTITY.img holds exactly what one of
+ * its records names, so a later write to some blocks of a range leaves the
+ * others' record good. Records go first, so a block that a dying netdiskd
+ * was writing holds what the new record or an earlier one names.
+ * After a power loss the data may be missing or torn: such blocks fail the
+ * check and read as at the last FLUSH, never as bytes nobody wrote.
  *
  * Two files, IDENTITY.jnl0 and IDENTITY.jnl1. Writes append to the current
  * one; a flush switches to the other when it takes its snapshot of the map,

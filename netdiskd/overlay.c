@@ -404,44 +404,43 @@ int overlay_read(struct overlay *o, void *buf, uint64_t len, uint64_t off)
 	return ret;
 }
 
+/* A partial block of a write: what block b holds once the write is done. */
+struct edge {
+	uint64_t b;
+	size_t len;			/* BLK, or less for the image's last block */
+	uint8_t data[BLK];
+};
+
 /*
- * Writes one block's worth of [off, off+len) within block b; buf NULL:
- * zeroes. What the block holds afterwards goes to out (blen bytes).
+ * Merges [off, off+len) of block b (buf NULL: zeroes) into what the client
+ * sees there now. Nothing is written yet.
  */
-static int write_in_block(struct overlay *o, uint64_t b, const uint8_t *buf,
-			  uint64_t len, uint64_t off, uint8_t *out, size_t *out_len)
+static int merge_edge(struct overlay *o, uint64_t b, const uint8_t *buf, uint64_t len,
+		      uint64_t off, struct edge *e)
 {
 	uint64_t start = b * BLK, in = off - start;
-	size_t blen = start + BLK <= o->size ? BLK : (size_t)(o->size - start);
-	int ret;
+	int ret = 0;
 
-	*out_len = blen;
-	if (in == 0 && len == blen) {
-		if (buf)
-			memcpy(out, buf, blen);
-		else
-			memset(out, 0, blen);
-		return nd_pwrite_full(o->data_fd, out, blen, start);
-	}
-	/* partial block: start from what the client sees now */
-	ret = has_block(o, b) ? nd_pread_full(o->data_fd, out, blen, start) :
-	      o->base->ops->pread(o->base, out, (uint32_t)blen, start);
+	e->b = b;
+	e->len = start + BLK <= o->size ? BLK : (size_t)(o->size - start);
+	if (in != 0 || len != e->len)
+		ret = has_block(o, b) ? nd_pread_full(o->data_fd, e->data, e->len, start) :
+		      o->base->ops->pread(o->base, e->data, (uint32_t)e->len, start);
 	if (ret)
 		return ret;
 	if (buf)
-		memcpy(out + in, buf, (size_t)len);
+		memcpy(e->data + in, buf, (size_t)len);
 	else
-		memset(out + in, 0, (size_t)len);
-	return nd_pwrite_full(o->data_fd, out, blen, start);
+		memset(e->data + in, 0, (size_t)len);
+	return 0;
 }
 
 /* Full blocks [first, last] in one go: data, or a hole that reads as zeroes. */
 static int write_full_blocks(struct overlay *o, const uint8_t *buf,
 			     uint64_t first, uint64_t last)
 {
+	static const uint8_t zeroes[BLK];
 	uint64_t start = first * BLK, end = (last + 1) * BLK;
-	uint8_t block[BLK];
-	size_t blen;
 
 	if (end > o->size)
 		end = o->size;
@@ -450,8 +449,9 @@ static int write_full_blocks(struct overlay *o, const uint8_t *buf,
 	if (!fallocate(o->data_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 		       (off_t)start, (off_t)(end - start)))
 		return 0;
-	for (uint64_t b = first; b <= last; b++) {
-		int ret = write_in_block(o, b, NULL, BLK, b * BLK, block, &blen);
+	for (uint64_t s = start; s < end; s += BLK) {
+		int ret = nd_pwrite_full(o->data_fd, zeroes,
+					 (size_t)(end - s < BLK ? end - s : BLK), s);
 
 		if (ret)
 			return ret;
@@ -459,28 +459,16 @@ static int write_full_blocks(struct overlay *o, const uint8_t *buf,
 	return 0;
 }
 
-/* A journal record for blocks [first, first+count) holding p[0..len) */
-static int journal_data(struct overlay *o, uint64_t first, uint64_t count,
-			const uint8_t *p, uint64_t len)
+/* A journal record: block b will hold p[0..len) */
+static int journal_data(struct overlay *o, uint64_t b, const uint8_t *p, size_t len)
 {
-	struct journal_record r = { .kind = JOURNAL_DATA, .first = first, .count = count };
-	int ret = journal_digest(p, (size_t)len, r.digest);
+	struct journal_record r = { .kind = JOURNAL_DATA, .first = b, .count = 1 };
+	int ret = journal_digest(p, len, r.digest);
 
 	return ret ? ret : journal_append(&o->journal, &r);
 }
 
-/* A partial block at either end of a range, written and recorded. */
-static int write_edge(struct overlay *o, uint64_t b, const uint8_t *buf, uint64_t len,
-		      uint64_t off)
-{
-	uint8_t block[BLK];
-	size_t blen;
-	int ret = write_in_block(o, b, buf, len, off, block, &blen);
-
-	return ret ? ret : journal_data(o, b, 1, block, blen);
-}
-
-/* Records the whole blocks [first, last] after they were written from buf. */
+/* Records what the whole blocks [first, last] will hold: buf, or zeroes. */
 static int journal_full_blocks(struct overlay *o, const uint8_t *buf, uint64_t first,
 			       uint64_t last)
 {
@@ -495,12 +483,21 @@ static int journal_full_blocks(struct overlay *o, const uint8_t *buf, uint64_t f
 	for (uint64_t b = first; b <= last && !ret; b++) {
 		uint64_t s = b * BLK;
 
-		ret = journal_data(o, b, 1, buf + (s - first * BLK),
-				   s + BLK <= o->size ? BLK : o->size - s);
+		ret = journal_data(o, b, buf + (s - first * BLK),
+				   (size_t)(s + BLK <= o->size ? BLK : o->size - s));
 	}
 	return ret;
 }
 
+/*
+ * The records go to the journal before the data goes to the image, so that
+ * when netdiskd dies at any point, each block holds what a record names or
+ * what its bit in the map file covers. A block holds either what it held
+ * before or what this write leaves, never a mix: a page-cache copy of a
+ * block is not cut short by a signal (4 KiB blocks, pages of at least 4 KiB).
+ * Data first would lose a partial block: its new contents, written but not
+ * yet recorded, would match neither its earlier record nor this one.
+ */
 static int write_range(struct overlay *o, const uint8_t *buf, uint64_t len,
 		       uint64_t off)
 {
@@ -508,51 +505,51 @@ static int write_range(struct overlay *o, const uint8_t *buf, uint64_t len,
 	uint64_t full_first = (off + BLK - 1) / BLK, end = off + len;
 	/* the image's last block counts as whole when the range reaches the end */
 	uint64_t full_last_plus1 = end == o->size ? o->blocks : end / BLK;
-	bool wants_flush = false;
+	bool has_full = full_first < full_last_plus1, wants_flush = false;
+	const uint8_t *full = buf && has_full ? buf + (full_first * BLK - off) : NULL;
+	struct edge edges[2];
+	unsigned int nedges = 0;
 	char err[256];
 	int ret = 0;
 
 	if (!len)
 		return 0;
 	pthread_mutex_lock(&o->lock);
-	if (o->data_fd < 0)
-		ret = attach_files(o, true, err, sizeof(err));
-	if (ret) {
+	if (o->data_fd < 0 && (ret = attach_files(o, true, err, sizeof(err)))) {
 		/* the caller knows the export and the range; the reason is here */
 		fprintf(stderr, "netdiskd: %s\n", err);
-	} else if (full_first >= full_last_plus1) {
-		/* no whole block: one or two partial ones */
-		for (uint64_t b = first; b <= last && !ret; b++) {
-			uint64_t s = b == first ? off : b * BLK;
-			uint64_t e = b == last ? end : (b + 1) * BLK;
-
-			ret = write_edge(o, b, buf ? buf + (s - off) : NULL, e - s, s);
-		}
-	} else {
-		const uint8_t *full = buf ? buf + (full_first * BLK - off) : NULL;
-
-		if (off % BLK)
-			ret = write_edge(o, first, buf, full_first * BLK - off, off);
-		if (!ret)
-			ret = write_full_blocks(o, full, full_first, full_last_plus1 - 1);
-		if (!ret)
-			ret = journal_full_blocks(o, full, full_first, full_last_plus1 - 1);
-		if (!ret && full_last_plus1 <= last)
-			ret = write_edge(o, last, buf ? buf + (last * BLK - off) : NULL,
-					 end - last * BLK, last * BLK);
+		goto out;
 	}
-	/*
-	 * the data and its records are in the page cache, which outlives this
-	 * process; the bits reach the map file after the data, at a flush
-	 */
+	/* the partial blocks: one or two without a whole one, else at either end */
+	for (uint64_t b = first; b <= last && !ret; b++) {
+		uint64_t s = b == first ? off : b * BLK;
+		uint64_t e = b == last ? end : (b + 1) * BLK;
+
+		if (has_full && b == full_first)
+			b = full_last_plus1 - 1;	/* the whole ones come from buf */
+		else
+			ret = merge_edge(o, b, buf ? buf + (s - off) : NULL, e - s, s,
+					 &edges[nedges++]);
+	}
+	for (unsigned int i = 0; i < nedges && !ret; i++)
+		ret = journal_data(o, edges[i].b, edges[i].data, edges[i].len);
+	if (!ret && has_full)
+		ret = journal_full_blocks(o, full, full_first, full_last_plus1 - 1);
+	/* the page cache, where the records now are, outlives this process */
 	if (!ret)
 		ret = journal_commit(&o->journal);
 	else
 		journal_discard(&o->journal);
+	for (unsigned int i = 0; i < nedges && !ret; i++)
+		ret = nd_pwrite_full(o->data_fd, edges[i].data, edges[i].len, edges[i].b * BLK);
+	if (!ret && has_full)
+		ret = write_full_blocks(o, full, full_first, full_last_plus1 - 1);
+	/* the bits reach the map file after the data, at a flush */
 	for (uint64_t b = first; b <= last && !ret; b++)
 		ret = set_block(o, b);
 	if (!ret)
 		wants_flush = journal_wants_flush(&o->journal);
+out:
 	pthread_mutex_unlock(&o->lock);
 	/* a journal that has grown large is emptied by a flush of the map */
 	if (wants_flush)

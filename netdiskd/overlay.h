@@ -15,7 +15,7 @@
  * written after it; flushed data is never lost.
  *
  * Every write is also recorded in the map journal (overlay-journal.h)
- * before it is acknowledged, so that when only the process dies, the next
+ * before its data goes to the image, and so before it is acknowledged, so that when only the process dies, the next
  * open finds every acknowledged write: the journal and the data are both
  * in the page cache, which outlives the process.
  *

@@ -177,6 +177,40 @@ class CowTest(base.Harness):
         with open(base_img, "rb") as f:
             self.assertNotEqual(f.read(MiB), pattern(0, MiB))
 
+    def test_a_partial_block_write_killed_midway_keeps_the_blocks_acked_part(self):
+        """Two partial writes to one block, the way ext4 with 1 KiB blocks
+        writes: the first is acknowledged, the second reaches the image and
+        netdiskd dies before acknowledging it. The first must survive."""
+        if subprocess.run(["strace", "-o", "/dev/null", "true"], capture_output=True).returncode:
+            self.skipTest("strace cannot trace here")
+        k, base_img, ovl, conf = self.golden(["alice"], 8 * MiB, 0)
+        img = os.path.join(ovl, "golden", "alice.img")
+        asan = ":".join(o for o in (os.environ.get("ASAN_OPTIONS"), "detect_leaks=0") if o)
+        # each write to the overlay's image stops for 2 s once it is done
+        srv = self.server("--config", conf, env={"ASAN_OPTIONS": asan},
+                          wrap=["strace", "-f", "-qq", "-o", "/dev/null", "-P", img,
+                                "-e", "trace=pwrite64",
+                                "-e", "inject=pwrite64:delay_exit=2s"])
+        p = subprocess.Popen([os.path.join(base.BUILD, "ndreq"), k["alice"], "alice",
+                              self.uri(srv.port, "golden"), "write:3072:1024",
+                              "write:0:3072"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(p.stdout.readline(), "ok\n", "the first write was not acknowledged")
+        time.sleep(1)	# the second write is now in the image, not acknowledged
+        with open("/proc/%d/task/%d/children" % (srv.proc.pid, srv.proc.pid)) as f:
+            os.kill(int(f.read().split()[0]), signal.SIGKILL)
+        srv.stop()
+        out, _ = p.communicate(60)
+        self.assertEqual(out, "", "the second write was acknowledged before the kill")
+        srv = self.server("--config", conf)
+        r = self.req(srv.port, "read:0:4096", identity="alice", key=k["alice"], export="golden")
+        self.assertEqual(r.stdout, "ok\n")
+        data = self.download_from(srv.port, k["alice"], "alice", "golden")
+        self.assertEqual(data[3072:4096], pattern(3072, 1024),
+                         "an acknowledged partial write was lost when netdiskd was killed")
+        # the unacknowledged one is there whole or not at all
+        self.assertIn(data[:3072], (bytes(3072), pattern(0, 3072)))
+
     def test_acked_writes_survive_sigkill_on_a_file(self):
         keys, k = self.keys_for(["alice"])
         img = self.image("plain.img", 128 * MiB)
