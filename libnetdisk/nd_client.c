@@ -255,6 +255,7 @@ int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
 	c->info.block_size = ntohl(info->block_size);
 	c->info.max_io = ntohl(info->max_io);
 	c->info.flags = ntohl(info->flags);
+	c->info.verifier = be64toh(info->verifier);
 	if (!c->info.max_io || c->info.max_io > ND_MAX_IO || !c->info.block_size) {
 		snprintf(err, err_len, "%s: server sent invalid export info", uri->host);
 		goto fail;

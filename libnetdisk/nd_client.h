@@ -21,6 +21,7 @@ struct nd_export_info {
 	uint32_t block_size;
 	uint32_t max_io;
 	uint32_t flags;		/* ND_INFO_* */
+	uint64_t verifier;	/* changes when the server lost acknowledged writes */
 };
 
 struct nd_client {

@@ -137,8 +137,8 @@ static int aead_key_epoch(struct nd_aead_dir *d)
 	uint8_t key[32];
 	int ret = -1;
 
-	if (expand_label(d->secret, "netdisk3 key", key, sizeof(key)) ||
-	    expand_label(d->secret, "netdisk3 iv", d->iv, sizeof(d->iv)))
+	if (expand_label(d->secret, "netdisk4 key", key, sizeof(key)) ||
+	    expand_label(d->secret, "netdisk4 iv", d->iv, sizeof(d->iv)))
 		goto out;
 	if (EVP_CipherInit_ex(d->ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, -1) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(d->ctx, EVP_CTRL_GCM_SET_IVLEN, ND_IV_SIZE, NULL) != 1 ||
@@ -166,7 +166,7 @@ int nd_aead_next_epoch(struct nd_aead_dir *d)
 {
 	uint8_t next[ND_HASH_SIZE];
 
-	if (expand_label(d->secret, "netdisk3 upd", next, sizeof(next)))
+	if (expand_label(d->secret, "netdisk4 upd", next, sizeof(next)))
 		return -1;
 	memcpy(d->secret, next, sizeof(next));
 	nd_wipe(next, sizeof(next));

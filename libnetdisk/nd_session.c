@@ -240,7 +240,7 @@ static int derive(const struct nd_client_hello *ch,
 		goto out;
 	for (size_t i = 0; i < 4; i++) {
 		char info[16 + ND_HASH_SIZE];
-		int n = snprintf(info, 16, "netdisk3 %s", labels[i]);
+		int n = snprintf(info, 16, "netdisk4 %s", labels[i]);
 
 		memcpy(info + n, k->th, ND_HASH_SIZE);
 		if (nd_hkdf_expand(prk, info, (size_t)n + ND_HASH_SIZE, outs[i],

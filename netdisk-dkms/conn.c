@@ -626,6 +626,7 @@ static int nd_read_info(struct nd_conn *c, struct socket *sock,
 	info->block_size = be32_to_cpu(wi->block_size);
 	info->max_io = be32_to_cpu(wi->max_io);
 	info->flags = be32_to_cpu(wi->flags);
+	info->verifier = be64_to_cpu(wi->verifier);
 	if (info->block_size < 512 || info->block_size > PAGE_SIZE ||
 	    !is_power_of_2(info->block_size) || info->max_io > ND_MAX_IO ||
 	    info->size < info->block_size) {

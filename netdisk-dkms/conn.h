@@ -25,6 +25,7 @@ struct nd_export_info {
 	u32 block_size;
 	u32 max_io;
 	u32 flags;
+	u64 verifier;		/* docs/protocol.md, "Write verifier" */
 };
 
 /*

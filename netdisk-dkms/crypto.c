@@ -104,7 +104,7 @@ int nd_derive_keys(struct crypto_shash *tfm, const struct nd_client_hello *ch,
 		   const u8 dh[ND_SHARE_SIZE], struct nd_handshake_keys *k)
 {
 	static const char *const labels[] = {
-		"netdisk3 c2s", "netdisk3 s2c", "netdisk3 cfin", "netdisk3 sfin",
+		"netdisk4 c2s", "netdisk4 s2c", "netdisk4 cfin", "netdisk4 sfin",
 	};
 	u8 *outs[] = { k->c2s, k->s2c, k->cfin, k->sfin };
 	u8 transcript[sizeof(*ch) + sizeof(*sh)];
@@ -144,10 +144,10 @@ static int nd_aead_key_epoch(struct nd_aead *a)
 	u8 key[ND_KEY_SIZE];
 	int ret;
 
-	ret = nd_hkdf_expand(a->hmac, a->secret, "netdisk3 key", NULL, 0, key,
+	ret = nd_hkdf_expand(a->hmac, a->secret, "netdisk4 key", NULL, 0, key,
 			  sizeof(key));
 	if (!ret)
-		ret = nd_hkdf_expand(a->hmac, a->secret, "netdisk3 iv", NULL, 0, a->iv,
+		ret = nd_hkdf_expand(a->hmac, a->secret, "netdisk4 iv", NULL, 0, a->iv,
 				  sizeof(a->iv));
 	if (!ret)
 		ret = crypto_aead_setkey(a->tfm, key, sizeof(key));
@@ -206,7 +206,7 @@ int nd_aead_next_epoch(struct nd_aead *a)
 	u8 next[ND_HASH_SIZE];
 	int ret;
 
-	ret = nd_hkdf_expand(a->hmac, a->secret, "netdisk3 upd", NULL, 0, next,
+	ret = nd_hkdf_expand(a->hmac, a->secret, "netdisk4 upd", NULL, 0, next,
 			  sizeof(next));
 	if (ret)
 		return ret;

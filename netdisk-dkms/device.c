@@ -116,6 +116,8 @@ static blk_status_t nd_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return BLK_STS_OK;
 	}
 	nd_prepare(cmd, rq, type);
+	if (type == ND_CMD_FLUSH)
+		cmd->flush_covers = nd_dur_flush_sent(&dev->dur);
 	nd_account(dev, rq);
 	set_bit(ND_CMD_INFLIGHT, &cmd->flags);
 	/* if the connection just died, its recovery takes the request back */
@@ -240,6 +242,31 @@ static void nd_update_cache(struct nd_device *dev, struct request *rq,
 	}
 }
 
+/* What a request the server answered OK means for the write verifier. */
+static void nd_track_durability(struct nd_device *dev, struct request *rq,
+				struct nd_cmd *cmd)
+{
+	switch (req_op(rq)) {
+	case REQ_OP_WRITE:
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		/* FUA: stable before the reply, no FLUSH needed */
+		if (!(rq->cmd_flags & REQ_FUA))
+			nd_dur_write_acked(&dev->dur);
+		break;
+	case REQ_OP_FLUSH:
+		if (!nd_dur_flush_done(&dev->dur, cmd->flush_covers)) {
+			atomic64_inc(&dev->stats.errors);
+			cmd->status = BLK_STS_IOERR;
+			pr_err("netdisk%d (%s): flush failed: the server lost acknowledged writes\n",
+			       dev->index, dev->target.host);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
 static void nd_complete(struct nd_conn *c, struct nd_io *io, u32 status)
 {
 	struct nd_cmd *cmd = container_of(io, struct nd_cmd, io);
@@ -252,6 +279,8 @@ static void nd_complete(struct nd_conn *c, struct nd_io *io, u32 status)
 		return;
 	}
 	cmd->status = nd_blk_status(status);
+	if (!status)
+		nd_track_durability(dev, rq, cmd);
 	if (nd_cache_enabled(&dev->cache))
 		nd_update_cache(dev, rq, cmd, status);
 	if (status) {
@@ -360,6 +389,12 @@ static void nd_recover_work(struct work_struct *work)
 		ret = nd_conn_open(&q->conn, &info);
 		if (!ret && nd_same_export(&info, &dev->info)) {
 			atomic64_inc(&dev->stats.reconnects);
+			/* before this queue completes anything from the new server */
+			if (nd_dur_reconnected(&dev->dur, info.verifier)) {
+				atomic64_inc(&dev->stats.lost_writes);
+				pr_err("netdisk%d (%s): server lost acknowledged writes: its write verifier changed while writes awaited a flush; the next flush fails\n",
+				       dev->index, dev->target.host);
+			}
 			nd_conn_start(&q->conn);
 			WRITE_ONCE(q->failing, false);
 			pr_info("netdisk%d (%s): connection %u re-established\n",
@@ -495,6 +530,7 @@ int nd_device_attach(const struct nd_target *t, struct nd_device **out)
 	ret = nd_queues_open(dev, &opened);
 	if (ret)
 		goto out_free_queues;
+	nd_dur_init(&dev->dur, dev->info.verifier);
 
 	dev->tag_set.ops = &nd_mq_ops;
 	dev->tag_set.nr_hw_queues = dev->nr_queues;

@@ -9,7 +9,7 @@
  *                                                     nonce_s, share_s
  *   th  = SHA-256(ClientHello || ServerHello)
  *   PRK = HKDF-Extract(nonce_c || nonce_s, PSK || X25519(priv_c, share_s))
- *   c2s, s2c, cfin, sfin = HKDF-Expand(PRK, "netdisk3 <label>" || th)
+ *   c2s, s2c, cfin, sfin = HKDF-Expand(PRK, "netdisk4 <label>" || th)
  *   ClientFinished: HMAC(cfin, th)    ---------->
  *                                     <----------   ServerFinished: HMAC(sfin, th)
  *   records: AES-256-GCM under c2s / s2c

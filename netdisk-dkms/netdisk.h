@@ -13,6 +13,7 @@
 
 #include "cache.h"
 #include "conn.h"
+#include "durability.h"
 
 #define ND_QUEUE_DEPTH		128
 #define ND_MINORS		16
@@ -44,6 +45,7 @@ struct nd_cmd {
 	u32 cookie;			/* bumped on every send */
 	blk_status_t status;
 	s64 cache_gen;			/* READ: cache generation when sent */
+	u64 flush_covers;		/* FLUSH: nd_dur_flush_sent() when sent */
 	struct scatterlist sg[ND_MAX_SEGMENTS];
 };
 
@@ -57,6 +59,7 @@ struct nd_stats {
 	atomic64_t reads, writes, flushes, discards, write_zeroes;
 	atomic64_t bytes_read, bytes_written;
 	atomic64_t errors, reconnects;
+	atomic64_t lost_writes;		/* reconnects that found writes lost */
 };
 
 struct nd_device {
@@ -73,6 +76,7 @@ struct nd_device {
 	struct nd_queue *queues;
 	struct nd_stats stats;
 	struct nd_cache cache;
+	struct nd_durability dur;	/* the verifier: from queue 0's INFO */
 };
 
 /* main.c: module parameters that apply to every device */

@@ -46,6 +46,7 @@ ND_COUNTER_ATTR(bytes_read);
 ND_COUNTER_ATTR(bytes_written);
 ND_COUNTER_ATTR(errors);
 ND_COUNTER_ATTR(reconnects);
+ND_COUNTER_ATTR(lost_writes);
 
 #define ND_CACHE_ATTR(name)							\
 static ssize_t nd_cache_##name##_show(struct device *d,				\
@@ -123,6 +124,7 @@ static struct attribute *nd_disk_attrs[] = {
 	&nd_attr_bytes_written.attr,
 	&nd_attr_errors.attr,
 	&nd_attr_reconnects.attr,
+	&nd_attr_lost_writes.attr,
 	&nd_attr_rx_copied_bytes.attr,
 	&nd_attr_cache_hits.attr,
 	&nd_attr_cache_misses.attr,

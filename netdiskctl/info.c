@@ -35,9 +35,10 @@ static void print_info_json(const char *target, const struct nd_export_info *inf
 	printf("{\"uri\": ");
 	json_string(target);
 	printf(", \"size\": %llu, \"block_size\": %u, \"max_request\": %u, "
-	       "\"read_only\": %s, \"features\": [",
+	       "\"read_only\": %s, \"verifier\": \"%016llx\", \"features\": [",
 	       (unsigned long long)info->size, info->block_size, info->max_io,
-	       info->flags & ND_INFO_READ_ONLY ? "true" : "false");
+	       info->flags & ND_INFO_READ_ONLY ? "true" : "false",
+	       (unsigned long long)info->verifier);
 	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
 		if (info->flags & features[i].flag) {
 			printf("%s\"%s\"", sep, features[i].name);
@@ -113,6 +114,7 @@ int cmd_info(const struct client_opts *o, const char *target)
 	printf("features:%s%s%s%s\n", f & ND_INFO_FLUSH ? " flush" : "",
 	       f & ND_INFO_FUA ? " fua" : "", f & ND_INFO_TRIM ? " trim" : "",
 	       f & ND_INFO_WRITE_ZEROES ? " write-zeroes" : "");
+	printf("write verifier: %016llx\n", (unsigned long long)c.info.verifier);
 out:
 	nd_client_close(&c);
 	nd_wipe(key, sizeof(key));

@@ -212,6 +212,7 @@ static bool send_info(struct conn *c, uint32_t status)
 		info->size = htobe64(c->backend->size);
 		info->block_size = htonl(c->backend->block_size);
 		info->max_io = htonl(ND_MAX_IO);
+		info->verifier = htobe64(c->exp->verifier);
 	}
 	if (nd_session_send(&c->s, ND_REC_INFO, buf, sizeof(*info))) {
 		log_msg(LOG_WARNING, &c->peer, "cannot send export info: %s",

@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "verifier.h"
 
-struct export *export_open(const struct export_config *cfg, char *err, size_t err_len)
+struct export *export_open(const struct export_config *cfg, const char *boot_id,
+			   char *err, size_t err_len)
 {
 	struct export *e = calloc(1, sizeof(*e));
 	char why[512];
@@ -33,6 +35,12 @@ struct export *export_open(const struct export_config *cfg, char *err, size_t er
 	}
 	if (file_backend_open(&e->file, e->path, e->read_only || e->cow, why, sizeof(why))) {
 		snprintf(err, err_len, "export '%s': %s", e->name, why);
+		goto fail;
+	}
+	if (fstat(e->file.fd, &st) ||
+	    verifier_of(boot_id, e->name, st.st_dev, st.st_ino, &e->verifier)) {
+		snprintf(err, err_len, "export '%s': cannot make its write verifier", e->name);
+		file_backend_close(&e->file);
 		goto fail;
 	}
 	if (e->cow)

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "backend.h"
 #include "config.h"
@@ -20,13 +21,18 @@ struct export {
 	char *cow_dir;			/* copy-on-write: the overlays; else NULL */
 	bool read_only;
 	bool cow;
+	uint64_t verifier;		/* docs/protocol.md, "Write verifier" */
 	struct file_backend file;	/* for copy-on-write: the base, read-only */
 	struct cow_filters cow_filters;
 	unsigned int refs;		/* generations that list it; under server.lock */
 };
 
-/* Opens what cfg names; it keeps copies of the names, not cfg. */
-struct export *export_open(const struct export_config *cfg, char *err, size_t err_len);
+/*
+ * Opens what cfg names; it keeps copies of the names, not cfg. boot_id is
+ * the host's (verifier.h).
+ */
+struct export *export_open(const struct export_config *cfg, const char *boot_id,
+			   char *err, size_t err_len);
 /* Whether e serves what cfg names: the same file in the same mode. */
 bool export_matches(const struct export *e, const struct export_config *cfg);
 /* Syncs, closes and frees e. */

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "nd_session.h"
+#include "verifier.h"
 
 static void usage(FILE *out)
 {
@@ -36,6 +37,8 @@ static void usage(FILE *out)
 "                            within S seconds (default: %d)\n"
 "      --rekey-records=N     rotate keys every N records (testing)\n"
 "      --test-unanswered-offset=BYTES  never answer a READ at BYTES (testing)\n"
+"      --test-boot-id=TEXT   the host's boot id for the write verifier, as if\n"
+"                            the host had booted again (testing)\n"
 "  -v, --verbose             log every refused request\n"
 "  -h, --help                show this help\n"
 "  -V, --version             show the version\n"
@@ -69,6 +72,7 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "handshake-timeout", required_argument, NULL, 'T' },
 		{ "rekey-records", required_argument, NULL, 'R' },
 		{ "test-unanswered-offset", required_argument, NULL, 'U' },
+		{ "test-boot-id", required_argument, NULL, 'B' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -126,6 +130,14 @@ int options_parse(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->test_unanswered_offset = n;
+			break;
+		case 'B':
+			if (!*optarg || strlen(optarg) >= VERIFIER_BOOT_ID_SIZE) {
+				fprintf(stderr, "netdiskd: --test-boot-id takes 1..%d characters\n",
+					VERIFIER_BOOT_ID_SIZE - 1);
+				return -1;
+			}
+			o->test_boot_id = optarg;
 			break;
 		case 'R':
 			if (parse_ulong(optarg, ND_REKEY_RECORDS, &n)) {
@@ -218,6 +230,7 @@ int options_build_config(const struct options *o, struct server_config *cfg)
 		cfg->handshake_timeout_s = (unsigned int)o->handshake_timeout;
 	cfg->rekey_records = o->rekey_records;
 	cfg->test_unanswered_offset = o->test_unanswered_offset;
+	cfg->test_boot_id = o->test_boot_id;
 	return 0;
 }
 

@@ -26,6 +26,7 @@ struct options {
 	unsigned long handshake_timeout;
 	unsigned long long rekey_records;
 	unsigned long long test_unanswered_offset;
+	const char *test_boot_id;
 };
 
 /* Returns 0, or -1 after saying why on stderr (exit status 2). */

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "log.h"
+#include "verifier.h"
 
 enum {
 	MAX_HANDSHAKES = 256,
@@ -66,8 +67,12 @@ static struct export *shared_export(const struct server_gen *cur,
 int server_publish(struct server *srv, struct server_gen *gen)
 {
 	struct server_gen *cur = srv->gen;
-	char err[640];
+	char err[640], boot_id[VERIFIER_BOOT_ID_SIZE];
 
+	if (verifier_boot_id(gen->cfg.test_boot_id, boot_id, err, sizeof(err))) {
+		log_err("the write verifier needs the host's boot id: %s", err);
+		goto fail;
+	}
 	gen->exports = calloc(gen->cfg.export_count ? gen->cfg.export_count : 1,
 			      sizeof(*gen->exports));
 	if (!gen->exports) {
@@ -85,7 +90,7 @@ int server_publish(struct server *srv, struct server_gen *gen)
 			gen->exports[i] = e;
 			continue;
 		}
-		e = export_open(ec, err, sizeof(err));
+		e = export_open(ec, boot_id, err, sizeof(err));
 		if (!e) {
 			log_err("%s", err);
 			goto fail;

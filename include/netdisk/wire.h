@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
 /*
- * netdisk wire protocol, version 3. Specified in docs/protocol.md.
+ * netdisk wire protocol, version 4. Specified in docs/protocol.md.
  *
  * Shared by the kernel module and the userspace tools. All fields are in
  * network byte order (big-endian); all structures are packed by layout, with
@@ -13,7 +13,7 @@
 
 #define ND_DEFAULT_PORT		26547
 #define ND_MAGIC		0x4e44534bU	/* "NDSK" */
-#define ND_VERSION		3
+#define ND_VERSION		4
 
 #define ND_KEY_SIZE		32	/* pre-shared key, AES-256 key */
 #define ND_NONCE_SIZE		32	/* hello nonce */
@@ -105,7 +105,7 @@ struct nd_info {
 	__be64 size;				/* bytes */
 	__be32 block_size;			/* logical block size */
 	__be32 max_io;				/* <= ND_MAX_IO */
-	__be32 reserved[2];
+	__be64 verifier;			/* changes when acked writes may be lost */
 };
 
 /* One export in a LIST record. */

@@ -27,9 +27,9 @@ import test_netdiskd as base
 from test_netdiskd import MiB, Proxy, closed_without_reply
 
 MAGIC = 0x4E44534B
-VERSION = 3
-CH_LEN = {1: 168, 2: 264, 3: 264}
-SH_LEN = {1: 40, 2: 72, 3: 72}
+VERSION = 4
+CH_LEN = {1: 168, 2: 264, 3: 264, 4: 264}
+SH_LEN = {1: 40, 2: 72, 3: 72, 4: 72}
 REPLY = 3
 
 

@@ -523,7 +523,7 @@ class NetdiskdTest(Harness):
         ctl = os.path.join(BUILD, "netdiskctl")
         r = subprocess.run([ctl, "--version"], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0)
-        self.assertRegex(r.stdout, r"^netdiskctl \d+\.\d+\.\d+ \(protocol 3\)\n$")
+        self.assertRegex(r.stdout, r"^netdiskctl \d+\.\d+\.\d+ \(protocol 4\)\n$")
         # options before the command, and the identity in the URI
         r = subprocess.run([ctl, "--key-file", self.key, "info",
                             "netdisk://tester@127.0.0.1:%d" % srv.port],
@@ -587,6 +587,33 @@ class NetdiskdTest(Harness):
         self.assertIsInstance(info["features"], list)
         self.assertNotIn("write-zeroes", info["features"])
         self.assertIn("flush", info["features"])
+
+    def test_write_verifier_changes_with_the_boot_and_the_file_only(self):
+        disk = self.image("disk.img", MiB)
+        other = self.image("other.img", MiB)
+
+        def verifier(*args):
+            srv = self.server("--file", disk, "--key-file", self.key, *args)
+            v = json.loads(self.ctl("info", "--json", self.uri(srv.port)).stdout)["verifier"]
+            self.assertRegex(v, "^[0-9a-f]{16}$")
+            srv.stop(signal.SIGKILL)
+            return v
+
+        first = verifier()
+        # netdiskd's own death loses no acknowledged write: same verifier
+        self.assertEqual(verifier(), first)
+        self.assertEqual(verifier("--test-boot-id", "boot-a"), verifier("--test-boot-id", "boot-a"))
+        # another boot of the host may have lost them
+        self.assertNotEqual(verifier("--test-boot-id", "boot-b"), first)
+        self.assertNotEqual(verifier("--test-boot-id", "boot-b"), verifier("--test-boot-id", "boot-a"))
+        # and so may a file put in the export's place
+        os.rename(other, disk)
+        self.assertNotEqual(verifier(), first)
+        for bad in ("", "x" * 64):
+            r = subprocess.run([os.path.join(BUILD, "netdiskd"), "--file", disk,
+                                "--test-boot-id", bad], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("--test-boot-id takes 1..63 characters", r.stderr)
 
     def test_flush_from_a_reader_syncs_nothing(self):
         if subprocess.run(["strace", "-o", "/dev/null", "true"], capture_output=True).returncode:
@@ -973,7 +1000,7 @@ class NetdiskdTest(Harness):
         srv = self.cow_server()
         for bad in ("../etc", "a/b", ".hidden", "x" * 70):
             s = socket.create_connection(("127.0.0.1", srv.port))
-            hello = struct.pack(">IHH", 0x4E44534B, 3, 0) + os.urandom(64)
+            hello = struct.pack(">IHH", 0x4E44534B, 4, 0) + os.urandom(64)
             ident = bad.encode()[:63].ljust(64, b"\0") if len(bad) < 64 else bad.encode()[:64]
             s.sendall(hello + ident + b"golden".ljust(64, b"\0") +
                       b"127.0.0.1".ljust(64, b"\0"))

@@ -91,6 +91,9 @@ if ! /usr/bin/sha256sum -c --quiet /tmp/sums; then
 	die "a file written before a kill did not read back"
 fi
 [ "$(attr netdisk0 reconnects)" -ge 4 ] || die "fewer than 4 reconnects counted"
+# netdiskd's death kept the verifier: no loss reported on either disk
+[ "$(attr netdisk0 lost_writes)" = 0 ] && [ "$(attr netdisk1 lost_writes)" = 0 ] ||
+	die "a restart that lost nothing was reported as a loss"
 check umount /mnt/cow
 check umount /mnt/plain
 check detach netdisk0
