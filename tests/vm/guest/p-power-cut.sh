@@ -3,7 +3,9 @@
 # says what this boot does: nd_phase=init makes the disk's files; run checks
 # what generation nd_gen-1 left after the power was cut (nd_flushed: the
 # writes its last completed FLUSH covered), then writes generation nd_gen
-# until the host kills QEMU; final only checks.
+# until the host kills QEMU (in even generations, netdiskd is killed under
+# the writer and then restarted again and again, so that the power also
+# goes while a start replays the journal); final only checks.
 . /test/lib.sh
 arg() { tr ' ' '\n' < /proc/cmdline | sed -n "s/^$1=//p"; }
 phase=$(arg nd_phase)
@@ -30,17 +32,38 @@ if [ "$phase" = init ]; then
 	check umount $D
 	exit 0
 fi
-/usr/sbin/netdiskd --config $D/pc.conf --listen 127.0.0.1:26547 > /tmp/netdiskd.log 2>&1 &
-wait_listen
+serve() {
+	/usr/sbin/netdiskd --config $D/pc.conf --listen 127.0.0.1:26547 >> /tmp/netdiskd.log 2>&1 &
+	srv=$!
+	wait_listen
+}
+serve
 if [ "$gen" -gt 1 ]; then
 	/usr/bin/ndpowercut check $D/keys pc $URI $((gen - 1)) "$flushed" $D/tags ||
 		die "power cut: generation $((gen - 1)) did not survive: $(tail -n 5 /tmp/netdiskd.log)"
 fi
 if [ "$phase" = run ]; then
 	echo "power-cut: writing $gen"
-	/usr/bin/ndpowercut write $D/keys pc $URI "$gen"
-	die "the writer stopped before the power was cut: $(tail -n 5 /tmp/netdiskd.log)"
+	if [ $((gen % 2)) = 1 ]; then
+		/usr/bin/ndpowercut write $D/keys pc $URI "$gen"
+		die "the writer stopped before the power was cut: $(tail -n 5 /tmp/netdiskd.log)"
+	fi
+	# even generations: netdiskd killed under the writer, then killed and
+	# started again and again until the power goes, each start replaying
+	# the overlay's journal for a client and flushing the map when it leaves
+	/usr/bin/ndpowercut write $D/keys pc $URI "$gen" &
+	sleep 0.3
+	n=0
+	while :; do
+		kill -9 $srv
+		wait $srv 2>/dev/null
+		serve
+		/usr/sbin/netdiskctl info -K $D/keys -i pc $URI > /dev/null ||
+			die "info after a restart: $(tail -n 5 /tmp/netdiskd.log)"
+		n=$((n + 1))
+		echo "power-cut: netdiskd restarted $n times"
+	done
 fi
-kill "$(pidof netdiskd)"
+kill $srv
 sleep 1
 check umount $D
