@@ -251,15 +251,19 @@ static void nd_track_durability(struct nd_device *dev, struct request *rq,
 	case REQ_OP_DISCARD:
 	case REQ_OP_WRITE_ZEROES:
 		/* FUA: stable before the reply, no FLUSH needed */
-		if (!(rq->cmd_flags & REQ_FUA))
-			nd_dur_write_acked(&dev->dur);
+		if (!(rq->cmd_flags & REQ_FUA) &&
+		    nd_dur_write_acked(&dev->dur, cmd->queue->verifier)) {
+			atomic64_inc(&dev->stats.lost_writes);
+			pr_err_ratelimited("netdisk%d (%s): server lost acknowledged writes: a write was acknowledged by the server that lost them; flushes fail until detach\n",
+					   dev->index, dev->target.host);
+		}
 		break;
 	case REQ_OP_FLUSH:
-		if (!nd_dur_flush_done(&dev->dur, cmd->flush_covers)) {
+		if (!nd_dur_flush_done(&dev->dur, cmd->flush_covers, cmd->queue->verifier)) {
 			atomic64_inc(&dev->stats.errors);
 			cmd->status = BLK_STS_IOERR;
-			pr_err("netdisk%d (%s): flush failed: the server lost acknowledged writes\n",
-			       dev->index, dev->target.host);
+			pr_err_ratelimited("netdisk%d (%s): flush failed: the server lost acknowledged writes\n",
+					   dev->index, dev->target.host);
 		}
 		break;
 	default:
@@ -390,9 +394,10 @@ static void nd_recover_work(struct work_struct *work)
 		if (!ret && nd_same_export(&info, &dev->info)) {
 			atomic64_inc(&dev->stats.reconnects);
 			/* before this queue completes anything from the new server */
+			q->verifier = info.verifier;
 			if (nd_dur_reconnected(&dev->dur, info.verifier)) {
 				atomic64_inc(&dev->stats.lost_writes);
-				pr_err("netdisk%d (%s): server lost acknowledged writes: its write verifier changed while writes awaited a flush; the next flush fails\n",
+				pr_err("netdisk%d (%s): server lost acknowledged writes: its write verifier changed while writes awaited a flush; flushes fail until detach\n",
 				       dev->index, dev->target.host);
 			}
 			nd_conn_start(&q->conn);
@@ -470,6 +475,13 @@ static int nd_queues_open(struct nd_device *dev, unsigned int *opened)
 			pr_err("netdisk%d: export changed between connections\n", dev->index);
 			return -EIO;
 		}
+		/* one server instance for all: a restart between them is retried */
+		if (i && info.verifier != dev->info.verifier) {
+			pr_err("netdisk%d: the server restarted with a new write verifier while attaching\n",
+			       dev->index);
+			return -EAGAIN;
+		}
+		q->verifier = dev->info.verifier;
 	}
 	return 0;
 }

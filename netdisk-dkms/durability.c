@@ -11,29 +11,45 @@ void nd_dur_init(struct nd_durability *d, u64 verifier)
 	d->lost = false;
 }
 
-bool nd_dur_flush_done(struct nd_durability *d, u64 covers)
+bool nd_dur_write_acked(struct nd_durability *d, u64 verifier)
+{
+	bool stale;
+
+	atomic64_inc(&d->acked);
+	smp_mb__after_atomic();		/* pairs with nd_dur_reconnected() */
+	stale = READ_ONCE(d->verifier) != verifier;
+	if (stale) {
+		spin_lock(&d->lock);
+		d->lost = true;
+		spin_unlock(&d->lock);
+	}
+	return stale;
+}
+
+bool nd_dur_flush_done(struct nd_durability *d, u64 covers, u64 verifier)
 {
 	bool ok;
 
 	spin_lock(&d->lock);
-	if (covers > d->flushed)
+	/* a FLUSH of the server that is gone makes nothing durable now */
+	if (verifier == d->verifier && covers > d->flushed)
 		d->flushed = covers;
 	ok = !d->lost;
-	d->lost = false;
 	spin_unlock(&d->lock);
 	return ok;
 }
 
 bool nd_dur_reconnected(struct nd_durability *d, u64 verifier)
 {
-	u64 acked = atomic64_read(&d->acked);
 	bool lost = false;
+	u64 acked;
 
 	spin_lock(&d->lock);
 	if (verifier != d->verifier) {
-		d->verifier = verifier;
+		WRITE_ONCE(d->verifier, verifier);
+		smp_mb();		/* pairs with nd_dur_write_acked() */
+		acked = atomic64_read(&d->acked);
 		if (acked > d->flushed) {
-			/* reported once: the writes gone now are not lost again */
 			d->flushed = acked;
 			d->lost = lost = true;
 		}

@@ -34,6 +34,7 @@ struct nd_queue {
 	struct work_struct recover_work;
 	unsigned long dead_since;	/* jiffies */
 	bool failing;			/* new requests fail at once */
+	u64 verifier;			/* the connection's, set before it starts */
 };
 
 /* Per-request state, in the request's PDU. */
@@ -59,7 +60,7 @@ struct nd_stats {
 	atomic64_t reads, writes, flushes, discards, write_zeroes;
 	atomic64_t bytes_read, bytes_written;
 	atomic64_t errors, reconnects;
-	atomic64_t lost_writes;		/* reconnects that found writes lost */
+	atomic64_t lost_writes;		/* times acknowledged writes were found lost */
 };
 
 struct nd_device {

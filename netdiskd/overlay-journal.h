@@ -11,9 +11,12 @@
  * open, each block joins the map if IDENTITY.img holds exactly what one of
  * its records names, so a later write to some blocks of a range leaves the
  * others' record good. Records go first, so a block that a dying netdiskd
- * was writing holds what the new record or an earlier one names.
- * After a power loss the data may be missing or torn: such blocks fail the
- * check and read as at the last FLUSH, never as bytes nobody wrote.
+ * was writing holds what the new record or an earlier one names. Only
+ * blocks without a bit in the map file are checked: after a power loss,
+ * one whose data is missing or torn fails the check and reads as before
+ * the write, never as bytes nobody wrote. A write that failed leaves its
+ * records: those of its blocks whose data landed join the map at the next
+ * open, as any content is allowed of a range whose write failed.
  *
  * Two files, IDENTITY.jnl0 and IDENTITY.jnl1. Writes append to the current
  * one; a flush switches to the other when it takes its snapshot of the map,

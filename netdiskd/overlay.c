@@ -419,13 +419,13 @@ static int merge_edge(struct overlay *o, uint64_t b, const uint8_t *buf, uint64_
 		      uint64_t off, struct edge *e)
 {
 	uint64_t start = b * BLK, in = off - start;
-	int ret = 0;
+	int ret;
 
 	e->b = b;
 	e->len = start + BLK <= o->size ? BLK : (size_t)(o->size - start);
-	if (in != 0 || len != e->len)
-		ret = has_block(o, b) ? nd_pread_full(o->data_fd, e->data, e->len, start) :
-		      o->base->ops->pread(o->base, e->data, (uint32_t)e->len, start);
+	/* never the whole block: write_range takes those from buf */
+	ret = has_block(o, b) ? nd_pread_full(o->data_fd, e->data, e->len, start) :
+	      o->base->ops->pread(o->base, e->data, (uint32_t)e->len, start);
 	if (ret)
 		return ret;
 	if (buf)
@@ -493,8 +493,9 @@ static int journal_full_blocks(struct overlay *o, const uint8_t *buf, uint64_t f
  * The records go to the journal before the data goes to the image, so that
  * when netdiskd dies at any point, each block holds what a record names or
  * what its bit in the map file covers. A block holds either what it held
- * before or what this write leaves, never a mix: a page-cache copy of a
- * block is not cut short by a signal (4 KiB blocks, pages of at least 4 KiB).
+ * before or what this write leaves, never a mix: a block lies within one
+ * page, and the copy into it comes from memory this process just wrote, so
+ * it cannot fault and stop short when a fatal signal arrives.
  * Data first would lose a partial block: its new contents, written but not
  * yet recorded, would match neither its earlier record nor this one.
  */

@@ -15,9 +15,10 @@
  * written after it; flushed data is never lost.
  *
  * Every write is also recorded in the map journal (overlay-journal.h)
- * before its data goes to the image, and so before it is acknowledged, so that when only the process dies, the next
- * open finds every acknowledged write: the journal and the data are both
- * in the page cache, which outlives the process.
+ * before its data goes to the image, and so before it is acknowledged:
+ * when only the process dies, the next open finds every acknowledged
+ * write, since the journal and the data are both in the page cache, which
+ * outlives the process.
  *
  * Locking: an flock on IDENTITY.map, taken after opening it and checked to
  * still be the file at that path, so that a reset racing an open is seen.
