@@ -35,10 +35,6 @@ static void usage(FILE *out)
 "      --max-connections=N   concurrent connections (default: 256)\n"
 "      --handshake-timeout=S drop clients that do not finish the handshake\n"
 "                            within S seconds (default: %d)\n"
-"      --rekey-records=N     rotate keys every N records (testing)\n"
-"      --test-unanswered-offset=BYTES  never answer a READ at BYTES (testing)\n"
-"      --test-boot-id=TEXT   the host's boot id for the write verifier, as if\n"
-"                            the host had booted again (testing)\n"
 "  -v, --verbose             log every refused request\n"
 "  -h, --help                show this help\n"
 "  -V, --version             show the version\n"
@@ -70,6 +66,7 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "server-name", required_argument, NULL, 'S' },
 		{ "max-connections", required_argument, NULL, 'M' },
 		{ "handshake-timeout", required_argument, NULL, 'T' },
+		/* for the tests, so not in the help: */
 		{ "rekey-records", required_argument, NULL, 'R' },
 		{ "test-unanswered-offset", required_argument, NULL, 'U' },
 		{ "test-boot-id", required_argument, NULL, 'B' },

@@ -7,6 +7,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -614,6 +615,30 @@ class NetdiskdTest(Harness):
                                 "--test-boot-id", bad], capture_output=True, text=True)
             self.assertEqual(r.returncode, 2)
             self.assertIn("--test-boot-id takes 1..63 characters", r.stderr)
+
+    def test_help_shows_no_test_options(self):
+        r = subprocess.run([os.path.join(BUILD, "netdiskd"), "--help"], capture_output=True,
+                           text=True)
+        self.assertEqual(r.returncode, 0)
+        self.assertNotIn("--test-", r.stdout)
+        self.assertNotIn("(testing)", r.stdout)
+        self.assertNotIn("--rekey-records", r.stdout)
+
+    def test_protocol_version_is_the_same_everywhere(self):
+        top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+        def read(path):
+            with open(os.path.join(top, path)) as f:
+                return f.read()
+        version = re.search(r"#define ND_VERSION\s+(\d+)", read("include/netdisk/wire.h")).group(1)
+        self.assertIn("# netdisk wire protocol, version %s\n" % version, read("docs/protocol.md"))
+        self.assertIn("protocol v%s " % version, read("debian/changelog"))
+        r = subprocess.run([os.path.join(BUILD, "netdiskctl"), "--version"],
+                           capture_output=True, text=True)
+        self.assertIn("(protocol %s)" % version, r.stdout)
+        for path in ("README.md", "CMakeLists.txt", "debian/changelog", "docs/protocol.md"):
+            for other in re.findall(r"protocol v(\d+)", read(path), re.I):
+                self.assertEqual(other, version, "%s names protocol v%s" % (path, other))
 
     def test_flush_from_a_reader_syncs_nothing(self):
         if subprocess.run(["strace", "-o", "/dev/null", "true"], capture_output=True).returncode:
