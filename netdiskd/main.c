@@ -83,7 +83,13 @@ static void reload(struct server *srv, const struct options *o)
 	sd_notify(0, "RELOADING=1");
 	gen = load(o);
 	listen_changed = gen && !same_listen(&gen->cfg, &srv->gen->cfg);
-	if (!gen || server_publish(srv, gen)) {
+	if (!gen) {
+		/* load() said why: the file or the keys, not the exports */
+		log_err("reload failed; keeping the running configuration");
+		sd_notify(0, "READY=1\nSTATUS=Reload failed; serving as before");
+		return;
+	}
+	if (server_publish(srv, gen)) {
 		log_err("reload failed; keeping the running configuration (an export "
 			"whose name, file or mode changed is opened anew, so its own "
 			"lock refuses it: restart for such a change)");

@@ -804,6 +804,8 @@ class NetdiskdTest(Harness):
         reload(3)
         self.assertIn("reload failed", srv.text())
         self.assertIn("keeping the running configuration", srv.text())
+        # a syntax error changed no export: the log line must not say one did
+        self.assertNotIn("export whose name, file or mode changed", srv.text())
         self.ctl("info", self.uri(srv.port, "b"), key=bob, identity="bob")
         out, err = p.communicate(timeout=60)
         self.assertEqual(p.returncode, 0, err)
