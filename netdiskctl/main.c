@@ -45,6 +45,45 @@ static void usage(FILE *out)
 "  -h, --help             show this help\n");
 }
 
+/* The options each command takes; any other given to it is refused. */
+static const struct {
+	const char *cmd;
+	const char *opts;		/* getopt letters, as in main() */
+} applies[] = {
+	{ "keygen", "" },
+	{ "list", "J" },
+	{ "overlay", "" },
+	{ "detach", "T" },
+	{ "info", "KiSJlR" },
+	{ "copy", "KiSjpR" },
+	{ "attach", "KiSjCDT" },
+};
+
+static const char *option_name(int opt, const struct option *longopts)
+{
+	for (; longopts->name; longopts++)
+		if (longopts->val == opt)
+			return longopts->name;
+	return "?";
+}
+
+/* Exits 2 when an option in given (getopt letters) does not apply to cmd. */
+static void check_applies(const char *cmd, const char *given, const struct option *longopts)
+{
+	for (size_t i = 0; i < sizeof(applies) / sizeof(applies[0]); i++) {
+		if (strcmp(applies[i].cmd, cmd))
+			continue;
+		for (const char *g = given; *g; g++) {
+			if (strchr(applies[i].opts, *g))
+				continue;
+			fprintf(stderr, "netdiskctl: --%s does not apply to %s\n",
+				option_name(*g, longopts), cmd);
+			exit(2);
+		}
+		return;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -65,11 +104,14 @@ int main(int argc, char **argv)
 	};
 	struct client_opts o = { 0 };
 	const char *cmd;
+	char given[32] = "";	/* the options given, as getopt letters */
 	char *end;
 	int opt;
 
 	/* options may come before the command or after it: getopt permutes */
 	while ((opt = getopt_long(argc, argv, "K:i:S:j:phV", longopts, NULL)) != -1) {
+		if (opt != '?' && !strchr(given, opt) && strlen(given) + 1 < sizeof(given))
+			given[strlen(given)] = (char)opt;	/* given stays NUL-ended */
 		switch (opt) {
 		case 'K':
 			o.key_file = optarg;
@@ -132,6 +174,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[optind++];
+	check_applies(cmd, given, longopts);
 	if (!strcmp(cmd, "keygen") && optind == argc)
 		return cmd_keygen();
 	if (!strcmp(cmd, "list") && optind == argc)
