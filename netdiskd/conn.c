@@ -88,6 +88,13 @@ static bool local_address(int fd, char *out, size_t len)
 	return inet_ntop(AF_INET6, &in6->sin6_addr, out, (socklen_t)len) != NULL;
 }
 
+/* Whether the canonical address text is on a loopback network. */
+static bool is_loopback(const char *addr)
+{
+	return !strncmp(addr, "127.", 4) || !strcmp(addr, "::1");
+}
+
+/* docs/protocol.md, "Server names" */
 static bool answers_to(void *ctx, int fd, const char *name)
 {
 	struct server_gen *gen = ctx;
@@ -96,7 +103,9 @@ static bool answers_to(void *ctx, int fd, const char *name)
 	for (size_t i = 0; i < gen->cfg.server_name_count; i++)
 		if (!strcasecmp(gen->cfg.server_names[i], name))
 			return true;
-	return local_address(fd, local, sizeof(local)) && !strcasecmp(local, name);
+	if (!local_address(fd, local, sizeof(local)))
+		return false;
+	return !strcasecmp(local, name) || (!strcasecmp(name, "localhost") && is_loopback(local));
 }
 
 /* Runs one request and sends its reply. */

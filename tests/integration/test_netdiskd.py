@@ -637,6 +637,16 @@ class NetdiskdTest(Harness):
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertIn("%s does not apply to %s" % (opt, args[0]), r.stderr)
 
+    def test_localhost_reaches_a_local_server_by_default(self):
+        disk = self.image("disk.img", MiB)
+        srv = self.server("--file", disk, "--key-file", self.key)
+        r = self.ctl("info", "netdisk://localhost:%d" % srv.port)
+        self.assertIn("size: %d" % MiB, r.stdout)
+        # other names still need server-name
+        r = self.ctl("info", "--server-name", "elsewhere", self.uri(srv.port), check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("does not answer to the name 'elsewhere'", r.stderr)
+
     def test_help_shows_no_test_options(self):
         r = subprocess.run([os.path.join(BUILD, "netdiskd"), "--help"], capture_output=True,
                            text=True)
