@@ -135,8 +135,8 @@ static const char *sandbox_hint(const char *path, bool read_only, int err)
 	return "";
 }
 
-int file_backend_open(struct file_backend *f, const char *path, bool read_only,
-		      char *err, size_t err_len)
+static int open_file(struct file_backend *f, const char *path, bool read_only, bool lock,
+		     char *err, size_t err_len)
 {
 	struct stat st;
 
@@ -153,7 +153,7 @@ int file_backend_open(struct file_backend *f, const char *path, bool read_only,
 		return -1;
 	}
 	/* two writers on one image would corrupt it; readers may share */
-	if (flock(f->fd, (read_only ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
+	if (lock && flock(f->fd, (read_only ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
 		snprintf(err, err_len, "%s is in use by another process (%s)", path,
 			 strerror(errno));
 		goto fail;
@@ -187,6 +187,17 @@ fail:
 	close(f->fd);
 	f->fd = -1;
 	return -1;
+}
+
+int file_backend_open(struct file_backend *f, const char *path, bool read_only,
+		      char *err, size_t err_len)
+{
+	return open_file(f, path, read_only, true, err, err_len);
+}
+
+int file_backend_probe(struct file_backend *f, const char *path, char *err, size_t err_len)
+{
+	return open_file(f, path, true, false, err, err_len);
 }
 
 int file_backend_close(struct file_backend *f)

@@ -52,6 +52,11 @@ struct file_backend {
  */
 int file_backend_open(struct file_backend *f, const char *path, bool read_only,
 		      char *err, size_t err_len);
+/*
+ * Opens path read-only and unlocked, for netdiskd --check: it runs beside
+ * a netdiskd that holds the lock. Errors as for file_backend_open.
+ */
+int file_backend_probe(struct file_backend *f, const char *path, char *err, size_t err_len);
 /* Syncs a writable backend; returns 0 or -errno. */
 int file_backend_close(struct file_backend *f);
 

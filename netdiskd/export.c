@@ -11,6 +11,35 @@
 #include "log.h"
 #include "verifier.h"
 
+/* Whether a copy-on-write export's overlay directory can take overlays. */
+static bool overlay_dir_ok(const struct export_config *cfg, char *err, size_t err_len)
+{
+	struct stat st;
+
+	if (!cfg->cow_dir || (!stat(cfg->cow_dir, &st) && S_ISDIR(st.st_mode) &&
+			      !access(cfg->cow_dir, W_OK)))
+		return true;
+	snprintf(err, err_len, "export '%s': overlay directory %s is not a writable directory",
+		 cfg->name, cfg->cow_dir);
+	return false;
+}
+
+int export_probe(const struct export_config *cfg, uint64_t *size, char *err, size_t err_len)
+{
+	struct file_backend f;
+	char why[512];
+
+	if (!overlay_dir_ok(cfg, err, err_len))
+		return -1;
+	if (file_backend_probe(&f, cfg->path, why, sizeof(why))) {
+		snprintf(err, err_len, "export '%s': %s", cfg->name, why);
+		return -1;
+	}
+	*size = f.b.size;
+	file_backend_close(&f);
+	return 0;
+}
+
 struct export *export_open(const struct export_config *cfg, const char *boot_id,
 			   char *err, size_t err_len)
 {
@@ -27,12 +56,8 @@ struct export *export_open(const struct export_config *cfg, const char *boot_id,
 	e->read_only = cfg->read_only;
 	e->cow = cfg->cow_dir != NULL;
 	e->file.fd = -1;
-	if (e->cow && (stat(e->cow_dir, &st) || !S_ISDIR(st.st_mode) ||
-		       access(e->cow_dir, W_OK))) {
-		snprintf(err, err_len, "export '%s': overlay directory %s is not a writable directory",
-			 e->name, e->cow_dir);
+	if (!overlay_dir_ok(cfg, err, err_len))
 		goto fail;
-	}
 	if (file_backend_open(&e->file, e->path, e->read_only || e->cow, why, sizeof(why))) {
 		snprintf(err, err_len, "export '%s': %s", e->name, why);
 		goto fail;

@@ -33,6 +33,12 @@ struct export {
  */
 struct export *export_open(const struct export_config *cfg, const char *boot_id,
 			   char *err, size_t err_len);
+/*
+ * What export_open would find, without opening for good: the file opened
+ * read-only and unlocked, the overlay directory checked (netdiskd --check).
+ * 0 with the size, or -1 with a message in err.
+ */
+int export_probe(const struct export_config *cfg, uint64_t *size, char *err, size_t err_len);
 /* Whether e serves what cfg names: the same file in the same mode. */
 bool export_matches(const struct export *e, const struct export_config *cfg);
 /* Syncs, closes and frees e. */

@@ -16,6 +16,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "check.h"
 #include "conn.h"
 #include "listen.h"
 #include "log.h"
@@ -151,6 +152,16 @@ int main(int argc, char **argv)
 	log_init();
 	if (options_parse(argc, argv, &o))
 		return 2;
+	if (o.check) {
+		gen = load(&o);
+		if (!gen)
+			return 1;
+		ret = check_config(&gen->cfg, &gen->keys);
+		nd_keyring_free(&gen->keys);
+		config_free(&gen->cfg);
+		free(gen);
+		return ret;
+	}
 	server_init(&srv);
 	gen = load(&o);
 	if (!gen || server_publish(&srv, gen))

@@ -35,6 +35,8 @@ static void usage(FILE *out)
 "      --max-connections=N   concurrent connections (default: 256)\n"
 "      --handshake-timeout=S drop clients that do not finish the handshake\n"
 "                            within S seconds (default: %d)\n"
+"  -t, --check               check the configuration, the keys and the exports,\n"
+"                            print what would be served, and exit (0: good)\n"
 "  -v, --verbose             log every refused request\n"
 "  -h, --help                show this help\n"
 "  -V, --version             show the version\n"
@@ -70,6 +72,7 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "rekey-records", required_argument, NULL, 'R' },
 		{ "test-unanswered-offset", required_argument, NULL, 'U' },
 		{ "test-boot-id", required_argument, NULL, 'B' },
+		{ "check", no_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -78,7 +81,7 @@ int options_parse(int argc, char **argv, struct options *o)
 	unsigned long long n;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "f:n:rc:K:k:p:l:vhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "f:n:rc:K:k:p:l:tvhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f': o->file = optarg; break;
 		case 'n': o->export_name = optarg; break;
@@ -144,6 +147,7 @@ int options_parse(int argc, char **argv, struct options *o)
 			}
 			o->rekey_records = n;
 			break;
+		case 't': o->check = true; break;
 		case 'v': log_set_debug(1); break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("netdiskd %s (protocol %d)\n", NETDISK_VERSION, ND_VERSION); exit(0);

@@ -27,6 +27,7 @@ struct options {
 	unsigned long long rekey_records;
 	unsigned long long test_unanswered_offset;
 	const char *test_boot_id;
+	bool check;			/* --check: print what would be served, exit */
 };
 
 /* Returns 0, or -1 after saying why on stderr (exit status 2). */

@@ -647,6 +647,43 @@ class NetdiskdTest(Harness):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("does not answer to the name 'elsewhere'", r.stderr)
 
+    def test_check_prints_what_would_be_served_and_changes_nothing(self):
+        disk = self.image("disk.img", 2 * MiB)
+        conf = os.path.join(self.tmp, "check.conf")
+        port = free_port()
+        with open(conf, "w") as f:
+            f.write("key-file = %s\nlisten = 127.0.0.1:%d\n[export d]\npath = %s\n"
+                    % (self.key, port, disk))
+        nd = os.path.join(BUILD, "netdiskd")
+
+        def check(path):
+            return subprocess.run([nd, "--config", path, "--check"], capture_output=True,
+                                  text=True, timeout=30)
+        r = check(conf)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("export 'd': %s, %d bytes, read-write" % (disk, 2 * MiB), r.stdout)
+        self.assertIn("listen 127.0.0.1:%d" % port, r.stdout)
+        self.assertIn("configuration OK", r.stdout)
+        # beside a netdiskd that serves the export, and holds its lock
+        srv = self.server("--config", conf, port=port)
+        srv.wait_log("listening")
+        self.assertEqual(check(conf).returncode, 0)
+        srv.stop()
+        # a missing file, and a syntax error: 1, with the reason
+        with open(conf, "a") as f:
+            f.write("[export gone]\npath = %s/none.img\n" % self.tmp)
+        r = check(conf)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("export 'gone': cannot open", r.stderr)
+        self.assertIn("configuration has errors", r.stdout)
+        with open(conf, "w") as f:
+            f.write("[export d\n")
+        r = check(conf)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("check.conf:1:", r.stderr)
+        with open(disk, "rb") as f:
+            self.assertEqual(f.read(), bytes(2 * MiB))
+
     def test_help_shows_no_test_options(self):
         r = subprocess.run([os.path.join(BUILD, "netdiskd"), "--help"], capture_output=True,
                            text=True)
