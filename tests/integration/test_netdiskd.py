@@ -684,6 +684,37 @@ class NetdiskdTest(Harness):
         with open(disk, "rb") as f:
             self.assertEqual(f.read(), bytes(2 * MiB))
 
+    def test_bash_completion_offers_what_each_command_takes(self):
+        top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+        script = os.path.join(top, "netdiskctl", "netdiskctl.bash-completion")
+        ctl = os.path.join(BUILD, "netdiskctl")
+
+        def complete(*words):
+            words = ["netdiskctl"] + list(words)
+            r = subprocess.run(["bash", "-c", 'source "$0"; COMP_WORDS=("${@}"); '
+                                'COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _netdiskctl; '
+                                'printf "%s\\n" "${COMPREPLY[@]}"', script] + words,
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return r.stdout.split()
+        self.assertEqual(complete("at"), ["attach"])
+        self.assertEqual(complete("overlay", "r"), ["reset"])
+        # nothing here may reach a network: a loopback port nothing serves
+        uri = "netdisk://127.0.0.1:1/e"
+        for cmd, args in (("info", [uri]), ("copy", ["a", uri]), ("attach", [uri]),
+                          ("detach", ["x"]), ("list", [])):
+            offered = complete(cmd, "--")
+            self.assertTrue(offered, cmd)
+            for opt in offered:
+                value = [] if opt in ("--json", "--list", "--progress") else ["1"]
+                r = subprocess.run([ctl, cmd, opt] + value + args, capture_output=True,
+                                   text=True, timeout=30,
+                                   env=dict(os.environ, NETDISK_KEY_FILE="/nonexistent"))
+                self.assertNotIn("does not apply", r.stderr,
+                                 "completion offers %s for %s" % (opt, cmd))
+        r = subprocess.run(["bash", "-n", os.path.join(top, "netdiskd", "netdiskd.bash-completion")])
+        self.assertEqual(r.returncode, 0)
+
     def test_help_shows_no_test_options(self):
         r = subprocess.run([os.path.join(BUILD, "netdiskd"), "--help"], capture_output=True,
                            text=True)
