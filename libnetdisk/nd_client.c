@@ -190,7 +190,7 @@ static int client_connect(struct nd_client *c, const struct nd_uri *uri,
 	c->buf = malloc(ND_MAX_RECORD + ND_RECORD_OVERHEAD);
 	if (!c->buf) {
 		snprintf(err, err_len, "out of memory");
-		return -1;
+		return ND_CLIENT_FAILED;
 	}
 	names.flags = flags;
 	snprintf(names.identity, sizeof(names.identity), "%s", identity);
@@ -202,16 +202,23 @@ static int client_connect(struct nd_client *c, const struct nd_uri *uri,
 		snprintf(err, err_len, "'%s' cannot be sent as the server's name (at most "
 			 "63 characters from [A-Za-z0-9._:@-]); give --server-name",
 			 uri->host);
-		return -1;
+		return ND_CLIENT_FAILED;
 	}
 	fd = tcp_connect(uri, err, err_len);
 	if (fd < 0)
-		return -1;
+		return ND_CLIENT_UNREACHABLE;
 	nd_session_init(&c->s, fd);
 	nd_session_set_deadline(&c->s, ND_HANDSHAKE_TIMEOUT_S);
 	if (nd_session_connect(&c->s, &names, key)) {
 		snprintf(err, err_len, "%s: %s", uri->host, c->s.error);
-		return -1;
+		switch (c->s.connect_failure) {
+		case ND_CONNECT_BROKEN:
+			return ND_CLIENT_UNREACHABLE;
+		case ND_CONNECT_REFUSED:
+			return ND_CLIENT_AUTH;
+		default:
+			return ND_CLIENT_FAILED;
+		}
 	}
 	return 0;
 }
@@ -235,13 +242,18 @@ int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
 	struct nd_info *info;
 	uint8_t type;
 	long len;
+	int ret;
 
-	if (client_connect(c, uri, identity, server_name, 0, key, err, err_len))
+	ret = client_connect(c, uri, identity, server_name, 0, key, err, err_len);
+	if (ret)
 		goto fail;
+	ret = ND_CLIENT_FAILED;
 	len = recv_first(c, &type);
 	if (len < 0 || type != ND_REC_INFO || len != sizeof(*info)) {
 		snprintf(err, err_len, "%s: no export info: %s", uri->host,
 			 len < 0 ? c->s.error : "unexpected record");
+		if (len < 0)
+			ret = ND_CLIENT_UNREACHABLE;
 		goto fail;
 	}
 	info = (struct nd_info *)nd_record_payload(c->buf);
@@ -249,6 +261,12 @@ int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
 		snprintf(err, err_len, "%s: export '%s': %s", uri->host,
 			 uri->export_name[0] ? uri->export_name : "(default)",
 			 nd_status_name(ntohl(info->status)));
+		if (ntohl(info->status) == ND_ERR_NO_EXPORT || ntohl(info->status) == ND_ERR_DENIED)
+			ret = ND_CLIENT_NO_EXPORT;
+		else if (ntohl(info->status) == ND_ERR_IO)
+			ret = ND_CLIENT_IO;
+		else if (ntohl(info->status) == ND_ERR_BUSY)
+			ret = ND_CLIENT_BUSY;
 		goto fail;
 	}
 	c->info.size = be64toh(info->size);
@@ -258,12 +276,13 @@ int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
 	c->info.verifier = be64toh(info->verifier);
 	if (!c->info.max_io || c->info.max_io > ND_MAX_IO || !c->info.block_size) {
 		snprintf(err, err_len, "%s: server sent invalid export info", uri->host);
+		ret = ND_CLIENT_FAILED;
 		goto fail;
 	}
 	return 0;
 fail:
 	nd_client_close(c);
-	return -1;
+	return ret;
 }
 
 int nd_client_list(const struct nd_uri *uri, const char *identity, const char *server_name,
@@ -275,15 +294,20 @@ int nd_client_list(const struct nd_uri *uri, const char *identity, const char *s
 	uint8_t type;
 	long len;
 	size_t n;
+	int ret;
 
 	*out = NULL;
 	*count = 0;
-	if (client_connect(&c, uri, identity, server_name, ND_HELLO_LIST, key, err, err_len))
+	ret = client_connect(&c, uri, identity, server_name, ND_HELLO_LIST, key, err, err_len);
+	if (ret)
 		goto fail;
+	ret = ND_CLIENT_FAILED;
 	len = recv_first(&c, &type);
 	if (len < 0 || type != ND_REC_LIST || len % sizeof(*wire)) {
 		snprintf(err, err_len, "%s: no export list: %s", uri->host,
 			 len < 0 ? c.s.error : "unexpected record");
+		if (len < 0)
+			ret = ND_CLIENT_UNREACHABLE;
 		goto fail;
 	}
 	n = (size_t)len / sizeof(*wire);
@@ -313,7 +337,7 @@ int nd_client_list(const struct nd_uri *uri, const char *identity, const char *s
 	return 0;
 fail:
 	nd_client_close(&c);
-	return -1;
+	return ret;
 }
 
 void nd_client_close(struct nd_client *c)

@@ -47,10 +47,21 @@ int nd_uri_parse(const char *s, struct nd_uri *uri, char *err, size_t err_len);
  */
 int nd_server_name_of(const char *host, char out[ND_NAME_SIZE]);
 
+/* Why nd_client_open or nd_client_list failed: what they return. */
+enum nd_client_failure {
+	ND_CLIENT_FAILED = -1,		/* anything below does not fit */
+	ND_CLIENT_UNREACHABLE = -2,	/* cannot resolve or connect; connection broke */
+	ND_CLIENT_AUTH = -3,		/* key rejected, or not the server named */
+	ND_CLIENT_NO_EXPORT = -4,	/* no such export, or the identity may not use it */
+	ND_CLIENT_IO = -5,		/* the server could not open the export */
+	ND_CLIENT_BUSY = -6,		/* another process on the server holds it */
+};
+
 /*
  * Connects, authenticates and reads the export info. server_name is the
  * name the server must answer to, NULL for nd_server_name_of(uri->host). On
- * failure returns -1 and writes a user-facing reason into err.
+ * failure returns an enum nd_client_failure and writes a user-facing
+ * reason into err.
  */
 int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
 		   const char *identity, const char *server_name,
@@ -65,7 +76,8 @@ struct nd_export_entry {
 
 /*
  * The exports this identity may connect to (docs/protocol.md, "Export
- * list"); *out is malloc'ed, free it. -1 with a reason in err.
+ * list"); *out is malloc'ed, free it. An enum nd_client_failure with a
+ * reason in err.
  */
 int nd_client_list(const struct nd_uri *uri, const char *identity, const char *server_name,
 		   const uint8_t key[ND_KEY_SIZE], struct nd_export_entry **out,

@@ -161,6 +161,7 @@ const char *nd_status_name(uint32_t status)
 		[ND_ERR_INVALID] = "invalid request",
 		[ND_ERR_NO_EXPORT] = "no such export",
 		[ND_ERR_DENIED] = "identity not allowed on this export",
+		[ND_ERR_BUSY] = "in use by another process on the server",
 	};
 
 	if (status < sizeof(names) / sizeof(names[0]) && names[status])
@@ -431,11 +432,13 @@ static int read_server_hello(struct nd_session *s, struct nd_server_hello *sh,
 	}
 	if (ntohl(pre->magic) != ND_MAGIC) {
 		set_error(s, "not a netdisk server (bad magic)");
+		s->connect_failure = ND_CONNECT_PROTOCOL;
 		return -1;
 	}
 	if (ntohs(sh->status) == ND_HELLO_VERSION || ntohs(sh->version) != ND_VERSION) {
 		set_error(s, "server speaks protocol version %u, we speak %u",
 			  ntohs(sh->version), ND_VERSION);
+		s->connect_failure = ND_CONNECT_PROTOCOL;
 		return -1;
 	}
 	if (ntohs(sh->status) == ND_HELLO_WRONG_SERVER) {
@@ -443,10 +446,12 @@ static int read_server_hello(struct nd_session *s, struct nd_server_hello *sh,
 			  "server, or the connection was relayed (if the name is right, "
 			  "add it to server-name in the server's netdiskd.conf)",
 			  server_name);
+		s->connect_failure = ND_CONNECT_REFUSED;
 		return -1;
 	}
 	if (sh->status) {
 		set_error(s, "server refused the hello (status %u)", ntohs(sh->status));
+		s->connect_failure = ND_CONNECT_PROTOCOL;
 		return -1;
 	}
 	if (session_read(s, (uint8_t *)sh + sizeof(*pre), sizeof(*sh) - sizeof(*pre))) {
@@ -468,6 +473,7 @@ int nd_session_connect(struct nd_session *s, const struct nd_hello_names *names,
 	uint8_t mac[ND_HASH_SIZE], fin[ND_HASH_SIZE];
 	int ret = -1;
 
+	s->connect_failure = ND_CONNECT_PROTOCOL;
 	if (!nd_valid_identity(names->identity)) {
 		set_error(s, "invalid identity '%.63s'", names->identity);
 		return -1;
@@ -485,6 +491,7 @@ int nd_session_connect(struct nd_session *s, const struct nd_hello_names *names,
 	memcpy(ch.identity, names->identity, strlen(names->identity));
 	memcpy(ch.export_name, names->export_name, strlen(names->export_name));
 	memcpy(ch.server_name, names->server_name, strlen(names->server_name));
+	s->connect_failure = ND_CONNECT_BROKEN;
 	if (nd_random(ch.nonce, sizeof(ch.nonce)) || nd_x25519_keypair(priv, ch.share)) {
 		set_error(s, "no random bytes");
 		goto out;
@@ -507,14 +514,17 @@ int nd_session_connect(struct nd_session *s, const struct nd_hello_names *names,
 	if (session_write(s, mac, sizeof(mac)) || session_read(s, fin, sizeof(fin))) {
 		if (errno == ETIMEDOUT)
 			cut_short(s, "");
-		else
+		else {
 			set_error(s, "server rejected the key for identity '%s' "
 				  "(wrong key or unknown identity)", names->identity);
+			s->connect_failure = ND_CONNECT_REFUSED;
+		}
 		goto out;
 	}
 	if (nd_hmac_sha256(k.sfin, k.th, ND_HASH_SIZE, mac) ||
 	    !nd_equal_ct(mac, fin, ND_HASH_SIZE)) {
 		set_error(s, "server failed key confirmation (it holds a different key)");
+		s->connect_failure = ND_CONNECT_REFUSED;
 		goto out;
 	}
 	ret = start_records(s, k.c2s, k.s2c);

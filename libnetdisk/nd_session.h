@@ -29,6 +29,11 @@ struct nd_session {
 	 * serialises the sends.
 	 */
 	char error[512];		/* holds every message whole: names are at most 63 bytes */
+	enum nd_connect_failure {
+		ND_CONNECT_BROKEN,	/* the connection failed or timed out */
+		ND_CONNECT_REFUSED,	/* key rejected, or not the server named */
+		ND_CONNECT_PROTOCOL,	/* another version, not netdisk, bad names */
+	} connect_failure;		/* why nd_session_connect failed */
 	char send_error[512];
 };
 

@@ -588,6 +588,10 @@ static int nd_info_error(struct nd_conn *c, u32 status)
 		nd_conn_err(c, "identity '%s' is not allowed on export '%s'\n",
 			    c->target->identity, c->target->export_name);
 		return -EACCES;
+	case ND_ERR_BUSY:
+		nd_conn_err(c, "export '%s' is in use by another process on the server\n",
+			    c->target->export_name);
+		return -EBUSY;
 	default:
 		nd_conn_err(c, "server refused the export (status %u)\n", status);
 		return -EIO;

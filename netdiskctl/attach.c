@@ -50,7 +50,8 @@ static void tab_entry(const struct client_opts *o, const char *name, struct nd_t
 		if (&tab->bad[i] != bad)
 			fprintf(stderr, "netdiskctl: %s (line skipped)\n", tab->bad[i].why);
 	if (!*e)
-		die("'%s' is neither a netdisk:// URI nor a disk in %s", name, tab_path(o));
+		die_status(EXIT_USAGE, "'%s' is neither a netdisk:// URI nor a disk in %s", name,
+			   tab_path(o));
 }
 
 static void resolve(const char *host, char addr[INET6_ADDRSTRLEN])
@@ -59,7 +60,7 @@ static void resolve(const char *host, char addr[INET6_ADDRSTRLEN])
 	int rc = getaddrinfo(host, NULL, &hints, &ai);
 
 	if (rc)
-		die("cannot resolve %s: %s", host, gai_strerror(rc));
+		die_status(EXIT_UNREACHABLE, "cannot resolve %s: %s", host, gai_strerror(rc));
 	getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, INET6_ADDRSTRLEN, NULL, 0,
 		    NI_NUMERICHOST);
 	freeaddrinfo(ai);
@@ -124,13 +125,24 @@ static int attach_uri(const struct client_opts *o, const struct nd_uri *uri, con
 		    "'keyctl padd logon %s @u' (32 raw bytes) or leave out --key-desc",
 		    desc, desc);
 	if (rc == -EKEYREJECTED)
-		die("%s rejected the key for identity '%s'", what, o->identity);
+		die_status(EXIT_AUTH, "%s rejected the key for identity '%s'", what, o->identity);
 	if (rc == -ENOENT)
-		die("%s: no such export", what);
+		die_status(EXIT_NO_EXPORT, "%s: no such export", what);
 	if (rc == -EACCES)
-		die("%s: identity '%s' is not allowed on this export", what, o->identity);
+		die_status(EXIT_NO_EXPORT, "%s: identity '%s' is not allowed on this export", what,
+			   o->identity);
 	if (rc == -EPERM)
 		die("attaching a disk needs CAP_NET_ADMIN");
+	if (rc == -ECONNREFUSED || rc == -EHOSTUNREACH || rc == -ENETUNREACH ||
+	    rc == -ETIMEDOUT || rc == -ECONNRESET)
+		die_status(EXIT_UNREACHABLE, "attaching %s failed: %s (see the kernel log)", what,
+			   strerror(-rc));
+	if (rc == -EBUSY)
+		die_status(EXIT_BUSY, "attaching %s failed: the export is in use by another "
+			   "process on the server", what);
+	if (rc == -EIO)
+		die_status(EXIT_IO, "attaching %s failed: %s (see the kernel log)", what,
+			   strerror(-rc));
 	if (rc)
 		die("attaching %s failed: %s (see the kernel log)", what, strerror(-rc));
 	/* the module attached the disk even if its reply with the name was lost */
@@ -150,7 +162,7 @@ int cmd_attach(const struct client_opts *o, const char *target)
 
 	if (nd_is_uri(target)) {
 		if (nd_uri_parse(target, &uri, err, sizeof(err)))
-			die("%s", err);
+			die_status(EXIT_USAGE, "%s", err);
 		return attach_uri(o, &uri, target);
 	}
 	tab_entry(o, target, &tab, &e);
@@ -230,6 +242,8 @@ int cmd_detach(const struct client_opts *o, const char *name)
 		die("detaching %s failed: the netdisk module is not loaded", name);
 	if (rc == -EPERM)
 		die("detaching a disk needs CAP_NET_ADMIN");
+	if (rc == -EBUSY)
+		die_status(EXIT_BUSY, "detaching %s failed: %s", name, strerror(-rc));
 	if (rc)
 		die("detaching %s failed: %s", name, rc == -ENODEV ? "no such disk" :
 		    strerror(-rc));

@@ -12,16 +12,49 @@
 #include "nd_keys.h"
 #include "netdiskctl.h"
 
+static void vdie(int status, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0), noreturn));
+
+static void vdie(int status, const char *fmt, va_list ap)
+{
+	fputs("netdiskctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
 void die(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("netdiskctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
+	vdie(1, fmt, ap);
+}
+
+void die_status(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdie(status, fmt, ap);
+}
+
+int client_exit_status(int failure)
+{
+	switch (failure) {
+	case ND_CLIENT_UNREACHABLE:
+		return EXIT_UNREACHABLE;
+	case ND_CLIENT_AUTH:
+		return EXIT_AUTH;
+	case ND_CLIENT_NO_EXPORT:
+		return EXIT_NO_EXPORT;
+	case ND_CLIENT_IO:
+		return EXIT_IO;
+	case ND_CLIENT_BUSY:
+		return EXIT_BUSY;
+	default:
+		return 1;
+	}
 }
 
 void load_key(const struct client_opts *o, uint8_t key[ND_KEY_SIZE])
@@ -43,10 +76,11 @@ void client_open(struct nd_client *c, const struct nd_uri *uri,
 			const struct client_opts *o, const uint8_t key[ND_KEY_SIZE])
 {
 	char err[512];
+	int ret = nd_client_open(c, uri, o->identity, o->server_name[0] ? o->server_name : NULL,
+				 key, err, sizeof(err));
 
-	if (nd_client_open(c, uri, o->identity, o->server_name[0] ? o->server_name : NULL,
-			   key, err, sizeof(err)))
-		die("%s", err);
+	if (ret)
+		die_status(client_exit_status(ret), "%s", err);
 	nd_client_set_timeout(c, IO_TIMEOUT_S);
 	if (o->rekey_records)
 		c->s.rekey_records = o->rekey_records;

@@ -262,10 +262,10 @@ static uint64_t local_size(int fd, const char *path)
 	uint64_t size;
 
 	if (fstat(fd, &st))
-		die("%s: %s", path, strerror(errno));
+		die_status(EXIT_IO, "%s: %s", path, strerror(errno));
 	if (S_ISBLK(st.st_mode)) {
 		if (ioctl(fd, BLKGETSIZE64, &size))
-			die("%s: %s", path, strerror(errno));
+			die_status(EXIT_IO, "%s: %s", path, strerror(errno));
 		return size;
 	}
 	return (uint64_t)st.st_size;
@@ -291,7 +291,7 @@ static int open_temp_beside(const char *path, char *temp, size_t len)
 		die("%s: name too long", path);
 	fd = mkostemp(temp, O_CLOEXEC);
 	if (fd < 0)
-		die("cannot create a file beside %s: %s", path, strerror(errno));
+		die_status(EXIT_IO, "cannot create a file beside %s: %s", path, strerror(errno));
 	fchmod(fd, 0644 & ~current_umask());
 	return fd;
 }
@@ -319,7 +319,7 @@ int cmd_copy(const struct client_opts *o, const char *src, const char *dst)
 	remote = cp.upload ? dst : src;
 	local = cp.upload ? src : dst;
 	if (nd_uri_parse(remote, &uri, err, sizeof(err)))
-		die("%s", err);
+		die_status(EXIT_USAGE, "%s", err);
 	load_key(o, key);
 	cp.uri = &uri;
 	cp.key = key;
@@ -327,7 +327,7 @@ int cmd_copy(const struct client_opts *o, const char *src, const char *dst)
 	cp.chunk = probe.info.max_io;
 	cp.stream = !strcmp(local, "-");
 	if (cp.upload && probe.info.flags & ND_INFO_READ_ONLY)
-		die("%s: export is read-only", remote);
+		die_status(EXIT_NO_EXPORT, "%s: export is read-only", remote);
 	if (cp.stream) {
 		cp.local_fd = cp.upload ? STDIN_FILENO : STDOUT_FILENO;
 		cp.size = probe.info.size;
@@ -335,7 +335,7 @@ int cmd_copy(const struct client_opts *o, const char *src, const char *dst)
 	} else if (cp.upload) {
 		cp.local_fd = open(local, O_RDONLY | O_CLOEXEC);
 		if (cp.local_fd < 0)
-			die("%s: %s", local, strerror(errno));
+			die_status(EXIT_IO, "%s: %s", local, strerror(errno));
 		cp.size = local_size(cp.local_fd, local);
 		if (cp.size > probe.info.size)
 			die("%s (%llu bytes) does not fit in %s (%llu bytes); nothing written",
@@ -347,7 +347,7 @@ int cmd_copy(const struct client_opts *o, const char *src, const char *dst)
 			/* a block device is written in place */
 			cp.local_fd = open(local, O_WRONLY | O_CLOEXEC);
 			if (cp.local_fd < 0)
-				die("%s: %s", local, strerror(errno));
+				die_status(EXIT_IO, "%s: %s", local, strerror(errno));
 			if (local_size(cp.local_fd, local) < cp.size)
 				die("%s is smaller than %s (%llu bytes)", local, remote,
 				    (unsigned long long)cp.size);
@@ -355,7 +355,7 @@ int cmd_copy(const struct client_opts *o, const char *src, const char *dst)
 			/* a file: written aside, renamed over the target only when whole */
 			cp.local_fd = open_temp_beside(local, temp, sizeof(temp));
 			if (ftruncate(cp.local_fd, (off_t)cp.size))
-				die("%s: %s", temp, strerror(errno));
+				die_status(EXIT_IO, "%s: %s", temp, strerror(errno));
 			cp.sparse_ok = true;
 		}
 	}
@@ -398,6 +398,7 @@ int cmd_copy(const struct client_opts *o, const char *src, const char *dst)
 	if (temp[0] && cp.failed)
 		unlink(temp);	/* a partial image must not look like a whole one */
 	if (cp.failed)
-		die("copy failed: %s%s", cp.error, temp[0] ? "; the target is unchanged" : "");
+		die_status(EXIT_IO, "copy failed: %s%s", cp.error,
+			   temp[0] ? "; the target is unchanged" : "");
 	return 0;
 }

@@ -55,13 +55,15 @@ static int list_exports(const struct client_opts *o, const struct nd_uri *uri,
 	struct nd_export_entry *list;
 	size_t n;
 	char err[512];
+	int ret;
 
 	if (uri->export_name[0])
 		die("%s: --list lists a server's exports; leave the export out of the URI",
 		    target);
-	if (nd_client_list(uri, o->identity, o->server_name[0] ? o->server_name : NULL,
-			   key, &list, &n, err, sizeof(err)))
-		die("%s", err);
+	ret = nd_client_list(uri, o->identity, o->server_name[0] ? o->server_name : NULL,
+			     key, &list, &n, err, sizeof(err));
+	if (ret)
+		die_status(client_exit_status(ret), "%s", err);
 	if (o->json)
 		printf("[");
 	else
@@ -93,7 +95,7 @@ int cmd_info(const struct client_opts *o, const char *target)
 	uint32_t f;
 
 	if (nd_uri_parse(target, &uri, err, sizeof(err)))
-		die("%s", err);
+		die_status(EXIT_USAGE, "%s", err);
 	load_key(o, key);
 	if (o->list) {
 		int ret = list_exports(o, &uri, target, key);

@@ -196,7 +196,7 @@ int main(int argc, char **argv)
 		if (!nd_is_uri(argv[i]))
 			continue;
 		if (nd_uri_parse(argv[i], &u, err, sizeof(err)))
-			die("%s", err);
+			die_status(EXIT_USAGE, "%s", err);
 		if (u.identity[0] && o.identity[0] && strcmp(u.identity, o.identity))
 			die("%s names identity '%s', but --identity says '%s'", argv[i],
 			    u.identity, o.identity);

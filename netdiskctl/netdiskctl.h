@@ -25,8 +25,22 @@ struct client_opts {
 	uint64_t rekey_records;
 };
 
+/* Exit statuses, as netdiskctl(1) EXIT STATUS lists them; die() is 1. */
+enum {
+	EXIT_USAGE = 2,
+	EXIT_UNREACHABLE = 3,	/* cannot resolve, connect, or the connection broke */
+	EXIT_AUTH = 4,		/* the server rejected the key, or is not the one named */
+	EXIT_NO_EXPORT = 5,	/* no such export, or the identity may not use it */
+	EXIT_BUSY = 6,		/* the disk or the export is in use */
+	EXIT_IO = 7,		/* an I/O error, on the server or here */
+};
+
 /* connect.c */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void die_status(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+/* The exit status for an enum nd_client_failure. */
+int client_exit_status(int failure);
 void load_key(const struct client_opts *o, uint8_t key[ND_KEY_SIZE]);
 void client_open(struct nd_client *c, const struct nd_uri *uri,
 		 const struct client_opts *o, const uint8_t key[ND_KEY_SIZE]);

@@ -330,6 +330,7 @@ static bool handshake(struct conn *c)
 	enum nd_accept_result r;
 	const struct export_config *ec;
 	char err[400];
+	int error = 0;
 
 	r = nd_session_accept(&c->s, &ops, &c->hello, &c->key_kind);
 	if (r != ND_ACCEPT_OK) {
@@ -368,10 +369,10 @@ static bool handshake(struct conn *c)
 		send_info(c, ND_ERR_DENIED);
 		return false;
 	}
-	c->backend = export_backend_get(c->exp, c->identity, err, sizeof(err));
+	c->backend = export_backend_get(c->exp, c->identity, &error, err, sizeof(err));
 	if (!c->backend) {
 		log_msg(LOG_ERR, &c->peer, "refused: %s", err);
-		send_info(c, ND_ERR_IO);
+		send_info(c, error == -EBUSY ? ND_ERR_BUSY : ND_ERR_IO);
 		return false;
 	}
 	if (!send_info(c, ND_OK))

@@ -106,12 +106,12 @@ void export_close(struct export *e)
 	free(e);
 }
 
-struct backend *export_backend_get(struct export *e, const char *identity, char *err,
-				   size_t err_len)
+struct backend *export_backend_get(struct export *e, const char *identity, int *error,
+				   char *err, size_t err_len)
 {
 	if (!e->cow)
 		return &e->file.b;
-	return cow_filter_get(&e->cow_filters, identity, err, err_len);
+	return cow_filter_get(&e->cow_filters, identity, error, err, err_len);
 }
 
 void export_backend_put(struct export *e, struct backend *b)

@@ -46,11 +46,12 @@ void export_close(struct export *e);
 
 /*
  * What one identity reads and writes through, shared by its connections;
- * NULL with a message in err when it cannot be had. Give it back with
+ * NULL with -errno in *error (-EBUSY: another process holds it) and a
+ * message in err when it cannot be had. Give it back with
  * export_backend_put().
  */
-struct backend *export_backend_get(struct export *e, const char *identity, char *err,
-				   size_t err_len);
+struct backend *export_backend_get(struct export *e, const char *identity, int *error,
+				   char *err, size_t err_len);
 void export_backend_put(struct export *e, struct backend *b);
 
 #endif

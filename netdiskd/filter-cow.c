@@ -82,10 +82,11 @@ void cow_filters_destroy(struct cow_filters *f)
 	pthread_mutex_destroy(&f->lock);
 }
 
-struct backend *cow_filter_get(struct cow_filters *f, const char *identity, char *err,
-			       size_t err_len)
+struct backend *cow_filter_get(struct cow_filters *f, const char *identity, int *error,
+			       char *err, size_t err_len)
 {
 	struct cow_filter *c;
+	int ret;
 
 	pthread_mutex_lock(&f->lock);
 	for (c = f->list; c; c = c->next)
@@ -95,10 +96,12 @@ struct backend *cow_filter_get(struct cow_filters *f, const char *identity, char
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			snprintf(err, err_len, "out of memory");
-		} else if (overlay_open(&c->ov, f->dir, f->export_name, identity, f->base,
-					err, err_len)) {
+			*error = -ENOMEM;
+		} else if ((ret = overlay_open(&c->ov, f->dir, f->export_name, identity, f->base,
+					       err, err_len))) {
 			free(c);
 			c = NULL;
+			*error = ret;
 		} else {
 			c->b = (struct backend){ &cow_ops, f->base->size, f->base->block_size,
 						 f->base->path };

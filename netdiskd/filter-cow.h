@@ -27,9 +27,9 @@ void cow_filters_init(struct cow_filters *f, const char *dir, const char *export
 		      struct backend *base);
 void cow_filters_destroy(struct cow_filters *f);
 
-/* identity's view of the export; NULL with a message in err. */
-struct backend *cow_filter_get(struct cow_filters *f, const char *identity, char *err,
-			       size_t err_len);
+/* identity's view of the export; NULL with -errno in *error and a message in err. */
+struct backend *cow_filter_get(struct cow_filters *f, const char *identity, int *error,
+			       char *err, size_t err_len);
 void cow_filter_put(struct cow_filters *f, struct backend *b);
 
 #endif

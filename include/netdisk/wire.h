@@ -149,6 +149,7 @@ enum nd_status {
 	ND_ERR_INVALID = 6,
 	ND_ERR_NO_EXPORT = 7,
 	ND_ERR_DENIED = 8,
+	ND_ERR_BUSY = 9,			/* INFO: another process holds it */
 };
 
 struct nd_reply {

@@ -211,6 +211,29 @@ class CowTest(base.Harness):
         # the unacknowledged one is there whole or not at all
         self.assertIn(data[:3072], (bytes(3072), pattern(0, 3072)))
 
+    def test_an_overlay_held_by_another_server_is_busy(self):
+        k, base_img, ovl, conf = self.golden(["alice"], 8 * MiB, MiB)
+        first = self.server("--config", conf)
+        self.assertEqual(self.req(first.port, "write:0:4096", identity="alice",
+                                  key=k["alice"], export="golden").stdout, "ok\n")
+        # the first server keeps alice's overlay open while she is connected
+        p = subprocess.Popen([os.path.join(base.BUILD, "ndreq"), k["alice"], "alice",
+                              self.uri(first.port, "golden"), "sleep:10"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 10
+        while first.text().count("connected to export 'golden'") < 2:
+            self.assertLess(time.time(), deadline, first.text())
+            time.sleep(0.02)
+        second = self.server("--config", conf)
+        r = subprocess.run([os.path.join(base.BUILD, "netdiskctl"), "info", "-K", k["alice"],
+                            "-i", "alice", self.uri(second.port, "golden")],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 6, r.stderr)
+        self.assertIn("in use by another process on the server", r.stderr)
+        self.assertIn("is in use by another process", second.text())
+        p.kill()
+        p.wait()
+
     def test_acked_writes_survive_sigkill_on_a_file(self):
         keys, k = self.keys_for(["alice"])
         img = self.image("plain.img", 128 * MiB)

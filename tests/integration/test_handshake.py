@@ -226,7 +226,7 @@ class HandshakeTest(base.Harness):
         threading.Thread(target=run, daemon=True).start()
         r = self.ctl("info", "netdisk://127.0.0.2:%d" % rport, check=False)
         relay.close()
-        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertEqual(r.returncode, 4, r.stdout)
         self.assertIn("does not answer to the name '127.0.0.2'", r.stderr)
         # the whole advice, not cut off at a buffer's end
         self.assertIn("add it to server-name in the server's netdiskd.conf)", r.stderr)
@@ -239,7 +239,7 @@ class HandshakeTest(base.Harness):
         for good in ("store1", "STORE1.example", "127.0.0.1"):
             self.ctl("info", self.uri(srv.port), "--server-name", good)
         r = self.ctl("info", self.uri(srv.port), "--server-name", "store2", check=False)
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 4)
         self.assertIn("store2", r.stderr)
 
     # identities under the default key ----------------------------------

@@ -254,7 +254,7 @@ class NetdiskdTest(Harness):
         srv = self.server("--file", disk, "--key-file", self.key)
         other = self.write_key("other", self.keygen())
         r = self.ctl("info", self.uri(srv.port), key=other, check=False)
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 4)
         self.assertIn("wrong key", r.stderr)
         srv.wait_log("handshake failed: wrong key")
         self.assertEqual(self.req(srv.port, "read:0:512").stdout, "ok\n")
@@ -319,7 +319,7 @@ class NetdiskdTest(Harness):
         srv = self.server("--file", disk, "--read-only", "--key-file", self.key)
         self.assertIn("read-only: yes", self.ctl("info", self.uri(srv.port)).stdout)
         r = self.ctl("copy", self.image("s", MiB, MiB), self.uri(srv.port), check=False)
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 5)
         self.assertIn("read-only", r.stderr)
         r = self.req(srv.port, "write:0:512", "zero:0:512", "trim:0:512", "read:0:512")
         self.assertEqual(r.stdout, "export is read-only\n" * 3 + "ok\n")
@@ -357,7 +357,7 @@ class NetdiskdTest(Harness):
         r = self.ctl("copy", "--connections", "1", src,
                      self.uri(proxy.port), check=False)
         proxy.close()
-        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(r.returncode, 7, r.stderr)
         return srv, disk, r
 
     def test_bit_flip_client_to_server_drops_connection_and_data(self):
@@ -386,7 +386,7 @@ class NetdiskdTest(Harness):
         out = os.path.join(self.tmp, "out.bin")
         r = self.ctl("copy", "--connections", "1", self.uri(proxy.port), out, check=False)
         proxy.close()
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 7)
         self.assertIn("record failed authentication", r.stderr)
         # the forged chunk never landed: the download left no file at all
         self.assertFalse(os.path.exists(out))
@@ -509,7 +509,7 @@ class NetdiskdTest(Harness):
         proxy = Proxy(srv.port, cut)
         r = self.ctl("copy", "--connections", "1", self.uri(proxy.port), out, check=False)
         proxy.close()
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 7)
         self.assertIn("the target is unchanged", r.stderr)
         self.assertEqual(sha(out), before)
         self.assertEqual(sorted(os.listdir(self.tmp)), sorted(
@@ -581,7 +581,7 @@ class NetdiskdTest(Harness):
         # more input than the export holds is an error, not silently cut
         r = subprocess.run(ctl + ["-", self.uri(srv.port)], input=bytes(8 * MiB + 1),
                            capture_output=True, timeout=120)
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 7)
         self.assertIn(b"longer than the export", r.stderr)
 
     def test_info_json(self):
@@ -715,6 +715,21 @@ class NetdiskdTest(Harness):
         r = subprocess.run(["bash", "-n", os.path.join(top, "netdiskd", "netdiskd.bash-completion")])
         self.assertEqual(r.returncode, 0)
 
+    def test_exit_statuses_say_what_failed(self):
+        disk = self.image("disk.img", MiB)
+        srv = self.server("--file", disk, "--key-file", self.key, "--export-name", "d")
+        wrong = self.write_key("wrong.key", self.keygen())
+
+        def status(*args, key=None):
+            return self.ctl(*args, key=key, check=False).returncode
+        self.assertEqual(status("info", "netdisk://127.0.0.1:99999/d"), 2)	# usage
+        self.assertEqual(status("info", "netdisk://127.0.0.1:%d/d" % free_port()), 3)
+        self.assertEqual(status("info", self.uri(srv.port, "d"), key=wrong), 4)
+        self.assertEqual(status("info", self.uri(srv.port, "nothing")), 5)
+        self.assertEqual(status("copy", self.uri(srv.port, "d"),
+                                os.path.join(self.tmp, "no", "such", "dir", "out")), 7)
+        self.assertEqual(status("info", self.uri(srv.port, "d")), 0)
+
     def test_help_shows_no_test_options(self):
         r = subprocess.run([os.path.join(BUILD, "netdiskd"), "--help"], capture_output=True,
                            text=True)
@@ -827,7 +842,7 @@ class NetdiskdTest(Harness):
             srv = self.server("--file", disk, "--key-file", self.key)
             src = self.image("src.bin", 8 * MiB, 8 * MiB)
             r = self.ctl("copy", src, self.uri(srv.port), check=False)
-            self.assertEqual(r.returncode, 1)
+            self.assertEqual(r.returncode, 7)
             self.assertIn("no space left on the server", r.stderr)
             self.assertEqual(self.req(srv.port, "read:0:4096").stdout, "ok\n")
             self.assertEqual(srv.stop(), 0)
