@@ -28,9 +28,12 @@ static void ensure_module(void)
 		die("the netdisk kernel module is not loaded and 'modprobe netdisk' failed");
 }
 
+/* --table, else $NETDISK_TAB (as netdisk-generator reads it), else the default */
 static const char *tab_path(const struct client_opts *o)
 {
-	return o->tab_path ? o->tab_path : ND_TAB_PATH;
+	const char *env = getenv("NETDISK_TAB");
+
+	return o->tab_path ? o->tab_path : env && *env ? env : ND_TAB_PATH;
 }
 
 static void tab_entry(const struct client_opts *o, const char *name, struct nd_tab *tab,

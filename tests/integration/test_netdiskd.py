@@ -785,6 +785,11 @@ class NetdiskdTest(Harness):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("netdisktab:2: ", r.stderr)
         self.assertIn("netdisktab:3: expected NAME URI", r.stderr)
+        # $NETDISK_TAB stands for --table, as netdisk-generator reads it
+        r = subprocess.run([ctl, "detach", "data"], capture_output=True, text=True, timeout=30,
+                           env=dict(os.environ, NETDISK_TAB=tab))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("netdisktab:3: expected NAME URI", r.stderr)
         # the disk on the bad line gets that line's reason
         r = subprocess.run([ctl, "detach", "--table", tab, "root"], capture_output=True,
                            text=True, timeout=30)
