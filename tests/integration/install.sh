@@ -21,7 +21,8 @@ for f in /usr/sbin/netdiskd /usr/bin/netdiskctl "$units/netdiskd.service" \
 	 "$sysusers/netdiskd.conf" /etc/netdisk/netdiskd.conf \
 	 /usr/share/man/man1/netdiskctl.1 /usr/share/man/man4/netdisk.4 \
 	 /usr/share/man/man5/netdiskd.conf.5 /usr/share/man/man5/netdisktab.5 \
-	 /usr/share/man/man8/netdiskd.8 /usr/share/bash-completion/completions/netdiskctl \
+	 /usr/share/man/man8/netdiskd.8 /usr/share/man/man8/netdisk-generator.8 \
+	 /usr/share/bash-completion/completions/netdiskctl \
 	 /usr/share/bash-completion/completions/netdiskd; do
 	[ -f "$dest$f" ] || { echo "install: $f was not installed" >&2; exit 1; }
 done
