@@ -43,7 +43,7 @@ struct server_config {
 	unsigned int handshake_timeout_s;
 	uint64_t rekey_records;		/* testing: rotate keys this often */
 	uint64_t test_unanswered_offset; /* testing: READs here get no reply (0: off) */
-	const char *test_boot_id;	/* testing: stands in for the host's; argv's */
+	const char *boot_id_arg;	/* --boot-id, else NULL; argv's */
 };
 
 bool id_list_contains(const struct id_list *l, const char *identity);

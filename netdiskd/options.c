@@ -35,6 +35,8 @@ static void usage(FILE *out)
 "      --max-connections=N   concurrent connections (default: 256)\n"
 "      --handshake-timeout=S drop clients that do not finish the handshake\n"
 "                            within S seconds (default: %d)\n"
+"      --boot-id=ID          the host's boot id, for the write verifier\n"
+"                            (default: the kernel's; netdiskd.service passes it)\n"
 "  -t, --check               check the configuration, the keys and the exports,\n"
 "                            print what would be served, and exit (0: good)\n"
 "  -v, --verbose             log every refused request\n"
@@ -68,14 +70,14 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "server-name", required_argument, NULL, 'S' },
 		{ "max-connections", required_argument, NULL, 'M' },
 		{ "handshake-timeout", required_argument, NULL, 'T' },
-		/* for the tests, so not in the help: */
-		{ "rekey-records", required_argument, NULL, 'R' },
-		{ "test-unanswered-offset", required_argument, NULL, 'U' },
-		{ "test-boot-id", required_argument, NULL, 'B' },
+		{ "boot-id", required_argument, NULL, 'B' },
 		{ "check", no_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		/* for the tests, so not in the help: */
+		{ "rekey-records", required_argument, NULL, 'R' },
+		{ "test-unanswered-offset", required_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long long n;
@@ -133,11 +135,11 @@ int options_parse(int argc, char **argv, struct options *o)
 			break;
 		case 'B':
 			if (!*optarg || strlen(optarg) >= VERIFIER_BOOT_ID_SIZE) {
-				fprintf(stderr, "netdiskd: --test-boot-id takes 1..%d characters\n",
+				fprintf(stderr, "netdiskd: --boot-id takes 1..%d characters\n",
 					VERIFIER_BOOT_ID_SIZE - 1);
 				return -1;
 			}
-			o->test_boot_id = optarg;
+			o->boot_id_arg = optarg;
 			break;
 		case 'R':
 			if (parse_ulong(optarg, ND_REKEY_RECORDS, &n)) {
@@ -231,7 +233,7 @@ int options_build_config(const struct options *o, struct server_config *cfg)
 		cfg->handshake_timeout_s = (unsigned int)o->handshake_timeout;
 	cfg->rekey_records = o->rekey_records;
 	cfg->test_unanswered_offset = o->test_unanswered_offset;
-	cfg->test_boot_id = o->test_boot_id;
+	cfg->boot_id_arg = o->boot_id_arg;
 	return 0;
 }
 

@@ -26,7 +26,7 @@ struct options {
 	unsigned long handshake_timeout;
 	unsigned long long rekey_records;
 	unsigned long long test_unanswered_offset;
-	const char *test_boot_id;
+	const char *boot_id_arg;
 	bool check;			/* --check: print what would be served, exit */
 };
 

@@ -69,7 +69,7 @@ int server_publish(struct server *srv, struct server_gen *gen)
 	struct server_gen *cur = srv->gen;
 	char err[640], boot_id[VERIFIER_BOOT_ID_SIZE];
 
-	if (verifier_boot_id(gen->cfg.test_boot_id, boot_id, err, sizeof(err))) {
+	if (verifier_boot_id(gen->cfg.boot_id_arg, boot_id, err, sizeof(err))) {
 		log_err("the write verifier needs the host's boot id: %s", err);
 		goto fail;
 	}

@@ -8,21 +8,22 @@
 
 #define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
 
-int verifier_boot_id(const char *test_boot_id, char out[VERIFIER_BOOT_ID_SIZE],
+int verifier_boot_id(const char *boot_id_arg, char out[VERIFIER_BOOT_ID_SIZE],
 		     char *err, size_t err_len)
 {
 	FILE *f;
 	size_t n;
 
-	if (test_boot_id) {
-		snprintf(out, VERIFIER_BOOT_ID_SIZE, "%s", test_boot_id);
+	if (boot_id_arg) {
+		snprintf(out, VERIFIER_BOOT_ID_SIZE, "%s", boot_id_arg);
 		return 0;
 	}
 	f = fopen(BOOT_ID_PATH, "re");
 	if (!f) {
 		int ret = -errno;
 
-		snprintf(err, err_len, "%s: %s", BOOT_ID_PATH, strerror(errno));
+		snprintf(err, err_len, "%s: %s (give --boot-id; netdiskd.service passes %%b)",
+			 BOOT_ID_PATH, strerror(errno));
 		return ret;
 	}
 	n = fread(out, 1, VERIFIER_BOOT_ID_SIZE - 1, f);

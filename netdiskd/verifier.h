@@ -16,10 +16,12 @@
 #define VERIFIER_BOOT_ID_SIZE 64
 
 /*
- * The host's boot id, or test_boot_id when set (a test's stand-in for a
- * reboot). 0, or -errno with a message in err.
+ * The host's boot id: boot_id_arg when set (--boot-id: netdiskd.service
+ * passes systemd's %b, since its sandbox hides /proc/sys; tests pass
+ * another to stand in for a reboot), else the kernel's. 0, or -errno with
+ * a message in err.
  */
-int verifier_boot_id(const char *test_boot_id, char out[VERIFIER_BOOT_ID_SIZE],
+int verifier_boot_id(const char *boot_id_arg, char out[VERIFIER_BOOT_ID_SIZE],
 		     char *err, size_t err_len);
 /* The verifier of the export named name, on the file at (dev, ino). 0 or -EIO. */
 int verifier_of(const char *boot_id, const char *name, dev_t dev, ino_t ino, uint64_t *out);

@@ -612,18 +612,18 @@ class NetdiskdTest(Harness):
         first = verifier()
         # netdiskd's own death loses no acknowledged write: same verifier
         self.assertEqual(verifier(), first)
-        self.assertEqual(verifier("--test-boot-id", "boot-a"), verifier("--test-boot-id", "boot-a"))
+        self.assertEqual(verifier("--boot-id", "boot-a"), verifier("--boot-id", "boot-a"))
         # another boot of the host may have lost them
-        self.assertNotEqual(verifier("--test-boot-id", "boot-b"), first)
-        self.assertNotEqual(verifier("--test-boot-id", "boot-b"), verifier("--test-boot-id", "boot-a"))
+        self.assertNotEqual(verifier("--boot-id", "boot-b"), first)
+        self.assertNotEqual(verifier("--boot-id", "boot-b"), verifier("--boot-id", "boot-a"))
         # and so may a file put in the export's place
         os.rename(other, disk)
         self.assertNotEqual(verifier(), first)
         for bad in ("", "x" * 64):
             r = subprocess.run([os.path.join(BUILD, "netdiskd"), "--file", disk,
-                                "--test-boot-id", bad], capture_output=True, text=True)
+                                "--boot-id", bad], capture_output=True, text=True)
             self.assertEqual(r.returncode, 2)
-            self.assertIn("--test-boot-id takes 1..63 characters", r.stderr)
+            self.assertIn("--boot-id takes 1..63 characters", r.stderr)
 
     def test_options_that_do_not_apply_are_refused(self):
         ctl = os.path.join(BUILD, "netdiskctl")

@@ -1,5 +1,5 @@
 # The write verifier. Writes acknowledged and not yet flushed, then netdiskd
-# restarted as after a reboot of its host (--test-boot-id): every FLUSH
+# restarted as after a reboot of its host (another --boot-id): every FLUSH
 # fails with EIO until the disk is detached, the kernel log names the loss,
 # lost_writes counts it, and ext4 on such a disk goes read-only. A restart
 # that keeps the verifier, or a new verifier with every acknowledged write
@@ -14,12 +14,12 @@ path = /srv/v23.img
 CONF
 restart_as() {	# restart_as BOOT_ID: netdiskd killed, back as if its host rebooted
 	stop_server KILL
-	NETDISKD_ARGS="--test-boot-id $1" start_server
+	NETDISKD_ARGS="--boot-id $1" start_server
 }
 flush_dev() {	# one written block and an fsync, on the raw disk
 	$DD if=/dev/urandom of=/dev/netdisk0 bs=4k count=1 seek=$1 oflag=direct conv=fsync,notrunc 2>/dev/null
 }
-NETDISKD_ARGS="--test-boot-id boot-1" start_server
+NETDISKD_ARGS="--boot-id boot-1" start_server
 check insmod /test/netdisk.ko
 check attach export=v23 connections=2
 wait_dev netdisk0
