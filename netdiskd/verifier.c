@@ -1,12 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
 #include "verifier.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
 #define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
+
+/*
+ * The kernel writes the boot id as a UUID with dashes, systemd's %b as 32
+ * hex digits: one boot must give one verifier either way.
+ */
+static void canonical_id(char *id)
+{
+	char hex[33];
+	size_t n = 0;
+
+	for (const char *p = id; *p; p++) {
+		if (*p == '-')
+			continue;
+		if (!isxdigit((unsigned char)*p) || n == 32)
+			return;		/* not a UUID: kept as given */
+		hex[n++] = (char)tolower((unsigned char)*p);
+	}
+	if (n != 32)
+		return;
+	hex[n] = '\0';
+	strcpy(id, hex);
+}
 
 int verifier_boot_id(const char *boot_id_arg, char out[VERIFIER_BOOT_ID_SIZE],
 		     char *err, size_t err_len)
@@ -16,6 +39,7 @@ int verifier_boot_id(const char *boot_id_arg, char out[VERIFIER_BOOT_ID_SIZE],
 
 	if (boot_id_arg) {
 		snprintf(out, VERIFIER_BOOT_ID_SIZE, "%s", boot_id_arg);
+		canonical_id(out);
 		return 0;
 	}
 	f = fopen(BOOT_ID_PATH, "re");
@@ -35,6 +59,7 @@ int verifier_boot_id(const char *boot_id_arg, char out[VERIFIER_BOOT_ID_SIZE],
 		snprintf(err, err_len, "%s is empty", BOOT_ID_PATH);
 		return -EIO;
 	}
+	canonical_id(out);
 	return 0;
 }
 

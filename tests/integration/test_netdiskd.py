@@ -612,6 +612,10 @@ class NetdiskdTest(Harness):
         first = verifier()
         # netdiskd's own death loses no acknowledged write: same verifier
         self.assertEqual(verifier(), first)
+        # the kernel's boot id, or systemd's %b of it (no dashes): one boot
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            boot = f.read().strip()
+        self.assertEqual(verifier("--boot-id", boot.replace("-", "").upper()), first)
         self.assertEqual(verifier("--boot-id", "boot-a"), verifier("--boot-id", "boot-a"))
         # another boot of the host may have lost them
         self.assertNotEqual(verifier("--boot-id", "boot-b"), first)
