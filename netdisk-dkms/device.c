@@ -475,7 +475,7 @@ static int nd_queues_open(struct nd_device *dev, unsigned int *opened)
 			pr_err("netdisk%d: export changed between connections\n", dev->index);
 			return -EIO;
 		}
-		/* one server instance for all: a restart between them is retried */
+		/* one server instance for all: after a restart between them, attach again */
 		if (i && info.verifier != dev->info.verifier) {
 			pr_err("netdisk%d: the server restarted with a new write verifier while attaching\n",
 			       dev->index);
