@@ -458,9 +458,12 @@ class NetdiskdTest(Harness):
             for line in f:
                 if "mmap(NULL, %d," % record_buf_size in line:
                     counts[float(line.split()[1]) > between] += 1
-        # the probe's 4 workers, then 4 connections of 4
+        # A copy is a probe connection, then 4 more; the server may still
+        # hold the probe's buffers when the 4 arrive. So each copy needs at
+        # most 5 connections of 4 workers at once: with buffers kept, both
+        # copies together map no more than that, without, 16 or more each.
         self.assertGreaterEqual(counts[0], 8, "buffers mapped by the first copy: %s" % counts)
-        self.assertEqual(counts[1], 0, "buffers mapped per copy: %s" % counts)
+        self.assertLessEqual(sum(counts), 20, "buffers mapped per copy: %s" % counts)
 
     def test_concurrent_clients_on_several_exports(self):
         conf = os.path.join(self.tmp, "netdiskd.conf")
