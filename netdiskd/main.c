@@ -39,6 +39,14 @@ static void accept_one(struct server *srv, int lfd)
 	conn_start(srv, fd, (struct sockaddr *)&ss, len);
 }
 
+/* Frees a generation that was never published: no export is open in it. */
+static void discard(struct server_gen *gen)
+{
+	nd_keyring_free(&gen->keys);
+	config_free(&gen->cfg);
+	free(gen);
+}
+
 /* Settings, keys and exports as the options and the config file say now. */
 static struct server_gen *load(const struct options *o)
 {
@@ -59,9 +67,7 @@ static struct server_gen *load(const struct options *o)
 	}
 	return gen;
 fail:
-	nd_keyring_free(&gen->keys);
-	config_free(&gen->cfg);
-	free(gen);
+	discard(gen);
 	return NULL;
 }
 
@@ -157,9 +163,7 @@ int main(int argc, char **argv)
 		if (!gen)
 			return 1;
 		ret = check_config(&gen->cfg, &gen->keys);
-		nd_keyring_free(&gen->keys);
-		config_free(&gen->cfg);
-		free(gen);
+		discard(gen);
 		return ret;
 	}
 	server_init(&srv);

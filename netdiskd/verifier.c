@@ -2,10 +2,13 @@
 #include "verifier.h"
 
 #include <ctype.h>
+#include <endian.h>
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "nd_crypto.h"
+#include <netdisk/wire.h>
 
 #define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
 
@@ -66,27 +69,25 @@ int verifier_boot_id(const char *boot_id_arg, char out[VERIFIER_BOOT_ID_SIZE],
 int verifier_of(const char *boot_id, const char *name, dev_t dev, ino_t ino, uint64_t *out)
 {
 	static const char label[] = "netdisk4 verifier";
-	uint8_t be[16], md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ret = -EIO;
+	/* the label, the boot id and the name, each with its NUL; dev, ino */
+	char in[sizeof(label) + VERIFIER_BOOT_ID_SIZE + ND_NAME_SIZE + 16];
+	uint8_t md[ND_HASH_SIZE];
+	size_t n = 0, bl = strlen(boot_id) + 1, nl = strlen(name) + 1;
+	uint64_t be[2] = { htobe64((uint64_t)dev), htobe64((uint64_t)ino) };
 
-	for (int i = 0; i < 8; i++) {
-		be[i] = (uint8_t)((uint64_t)dev >> (56 - 8 * i));
-		be[8 + i] = (uint8_t)((uint64_t)ino >> (56 - 8 * i));
-	}
-	/* neither names nor the boot id hold a NUL: each one's NUL ends it */
-	if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-	    EVP_DigestUpdate(ctx, label, sizeof(label)) &&
-	    EVP_DigestUpdate(ctx, boot_id, strlen(boot_id) + 1) &&
-	    EVP_DigestUpdate(ctx, name, strlen(name) + 1) &&
-	    EVP_DigestUpdate(ctx, be, sizeof(be)) &&
-	    EVP_DigestFinal_ex(ctx, md, &md_len) && md_len >= 8) {
-		*out = 0;
-		for (int i = 0; i < 8; i++)
-			*out = *out << 8 | md[i];
-		ret = 0;
-	}
-	EVP_MD_CTX_free(ctx);
-	return ret;
+	if (bl > VERIFIER_BOOT_ID_SIZE || nl > ND_NAME_SIZE)
+		return -EIO;
+	memcpy(in, label, sizeof(label));
+	n += sizeof(label);
+	memcpy(in + n, boot_id, bl);
+	n += bl;
+	memcpy(in + n, name, nl);
+	n += nl;
+	memcpy(in + n, be, sizeof(be));
+	n += sizeof(be);
+	if (nd_sha256(in, n, md))
+		return -EIO;
+	memcpy(out, md, sizeof(*out));
+	*out = be64toh(*out);
+	return 0;
 }

@@ -618,6 +618,13 @@ class NetdiskdTest(Harness):
             return v
 
         first = verifier()
+        # as docs/protocol.md derives it
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            boot_hex = f.read().strip().replace("-", "").lower()
+        st = os.stat(disk)
+        spec = hashlib.sha256(b"netdisk4 verifier\0" + boot_hex.encode() + b"\0" + b"default\0" +
+                              struct.pack(">QQ", st.st_dev, st.st_ino)).hexdigest()[:16]
+        self.assertEqual(first, spec)
         # netdiskd's own death loses no acknowledged write: same verifier
         self.assertEqual(verifier(), first)
         # the kernel's boot id, or systemd's %b of it (no dashes): one boot
