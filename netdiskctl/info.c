@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
-/* netdiskctl info */
+/* netdiskctl info: through libnetdisk's public API, as other programs use it */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "libnetdisk.h"
 #include "netdiskctl.h"
 
 /* A JSON string: the names here are plain, but a URI is the user's text. */
@@ -48,77 +50,141 @@ static void print_info_json(const char *target, const struct nd_export_info *inf
 	printf("]}\n");
 }
 
-/* info --list: the exports this identity may connect to, as nbdinfo --list. */
-static int list_exports(const struct client_opts *o, const struct nd_uri *uri,
-			const char *target, const uint8_t key[ND_KEY_SIZE])
+/* The exit status for a libnetdisk errno (netdiskctl(1), EXIT STATUS). */
+static int exit_status_of(int errnum)
 {
-	struct nd_export_entry *list;
-	size_t n;
-	char err[512];
-	int ret;
-
-	if (uri->export_name[0])
-		die("%s: --list lists a server's exports; leave the export out of the URI",
-		    target);
-	ret = nd_client_list(uri, o->identity, o->server_name[0] ? o->server_name : NULL,
-			     key, &list, &n, err, sizeof(err));
-	if (ret)
-		die_status(client_exit_status(ret), "%s", err);
-	if (o->json)
-		printf("[");
-	else
-		printf("%-32s %16s %s\n", "EXPORT", "SIZE", "MODE");
-	for (size_t i = 0; i < n; i++) {
-		bool ro = list[i].flags & ND_INFO_READ_ONLY;
-
-		if (o->json)
-			/* export names are plain: [A-Za-z0-9._:@-] */
-			printf("%s{\"name\": \"%s\", \"size\": %llu, \"read_only\": %s}",
-			       i ? ", " : "", list[i].name, (unsigned long long)list[i].size,
-			       ro ? "true" : "false");
-		else
-			printf("%-32s %16llu %s\n", list[i].name,
-			       (unsigned long long)list[i].size, ro ? "read-only" : "read-write");
+	switch (errnum) {
+	case EINVAL:
+		return EXIT_USAGE;
+	case ECONNREFUSED:
+	case ECONNRESET:
+		return EXIT_UNREACHABLE;
+	case EACCES:
+		return EXIT_AUTH;
+	case ENOENT:
+		return EXIT_NO_EXPORT;
+	case EBUSY:
+		return EXIT_BUSY;
+	case EIO:
+		return EXIT_IO;
+	default:
+		return 1;
 	}
+}
+
+static void die_netdisk(void) __attribute__((noreturn));
+static void die_netdisk(void)
+{
+	die_status(exit_status_of(netdisk_get_errno()), "%s", netdisk_get_error());
+}
+
+/* A handle with the options' identity, server name and key, not connected. */
+static struct netdisk *handle_for(const struct client_opts *o)
+{
+	struct netdisk *nd = netdisk_create();
+	uint8_t key[ND_KEY_SIZE];
+
+	if (!nd)
+		die_netdisk();
+	load_key(o, key);
+	if (netdisk_set_identity(nd, o->identity) || netdisk_set_key(nd, key) ||
+	    netdisk_set_timeout(nd, IO_TIMEOUT_S) ||
+	    (o->server_name[0] && netdisk_set_server_name(nd, o->server_name)))
+		die_netdisk();
+	nd_wipe(key, sizeof(key));
+	return nd;
+}
+
+struct listing {
+	bool json;
+	char *text;		/* what is printed once the whole list came */
+	size_t len;
+	FILE *out;
+	unsigned int n;
+};
+
+static int print_export(void *opaque, const char *name, uint64_t size, uint32_t flags)
+{
+	struct listing *l = opaque;
+	bool ro = flags & NETDISK_EXPORT_READ_ONLY;
+
+	if (l->json)
+		/* export names are plain: [A-Za-z0-9._:@-] */
+		fprintf(l->out, "%s{\"name\": \"%s\", \"size\": %llu, \"read_only\": %s}",
+			l->n ? ", " : "", name, (unsigned long long)size, ro ? "true" : "false");
+	else
+		fprintf(l->out, "%-32s %16llu %s\n", name, (unsigned long long)size,
+			ro ? "read-only" : "read-write");
+	l->n++;
+	return 0;
+}
+
+/* info --list: the exports this identity may connect to, as nbdinfo --list. */
+static int list_exports(const struct client_opts *o, const char *target)
+{
+	struct listing l = { .json = o->json };
+	struct netdisk *nd = handle_for(o);
+
+	l.out = open_memstream(&l.text, &l.len);
+	if (!l.out)
+		die("out of memory");
+	if (netdisk_list_exports(nd, target, print_export, &l) < 0)
+		die_netdisk();
+	fclose(l.out);
 	if (o->json)
-		printf("]\n");
-	free(list);
+		printf("[%s]\n", l.text);
+	else
+		printf("%-32s %16s %s\n%s", "EXPORT", "SIZE", "MODE", l.text);
+	free(l.text);
+	netdisk_close(nd);
 	return 0;
 }
 
 int cmd_info(const struct client_opts *o, const char *target)
 {
-	uint8_t key[ND_KEY_SIZE];
-	struct nd_client c;
+	struct nd_export_info info;
+	struct netdisk *nd;
 	struct nd_uri uri;
 	char err[512];
 	uint32_t f;
 
 	if (nd_uri_parse(target, &uri, err, sizeof(err)))
 		die_status(EXIT_USAGE, "%s", err);
-	load_key(o, key);
 	if (o->list) {
-		int ret = list_exports(o, &uri, target, key);
-
-		nd_wipe(key, sizeof(key));
-		return ret;
+		if (uri.export_name[0])
+			die("%s: --list lists a server's exports; leave the export out of the URI",
+			    target);
+		return list_exports(o, target);
 	}
-	client_open(&c, &uri, o, key);
-	f = c.info.flags;
+	nd = handle_for(o);
+	if (netdisk_connect_uri(nd, target))
+		die_netdisk();
+	info = (struct nd_export_info){
+		.size = (uint64_t)netdisk_get_size(nd),
+		.block_size = (uint32_t)netdisk_get_block_size(nd),
+		.max_io = (uint32_t)netdisk_get_max_request(nd),
+		.flags = (netdisk_is_read_only(nd) ? ND_INFO_READ_ONLY : 0) |
+			 (netdisk_can_flush(nd) ? ND_INFO_FLUSH : 0) |
+			 (netdisk_can_fua(nd) ? ND_INFO_FUA : 0) |
+			 (netdisk_can_trim(nd) ? ND_INFO_TRIM : 0) |
+			 (netdisk_can_zero(nd) ? ND_INFO_WRITE_ZEROES : 0),
+	};
+	if (netdisk_get_verifier(nd, &info.verifier))
+		die_netdisk();
+	f = info.flags;
 	if (o->json) {
-		print_info_json(target, &c.info);
+		print_info_json(target, &info);
 		goto out;
 	}
-	printf("size: %llu\n", (unsigned long long)c.info.size);
-	printf("block size: %u\n", c.info.block_size);
-	printf("max request: %u\n", c.info.max_io);
+	printf("size: %llu\n", (unsigned long long)info.size);
+	printf("block size: %u\n", info.block_size);
+	printf("max request: %u\n", info.max_io);
 	printf("read-only: %s\n", f & ND_INFO_READ_ONLY ? "yes" : "no");
 	printf("features:%s%s%s%s\n", f & ND_INFO_FLUSH ? " flush" : "",
 	       f & ND_INFO_FUA ? " fua" : "", f & ND_INFO_TRIM ? " trim" : "",
 	       f & ND_INFO_WRITE_ZEROES ? " write-zeroes" : "");
-	printf("write verifier: %016llx\n", (unsigned long long)c.info.verifier);
+	printf("write verifier: %016llx\n", (unsigned long long)info.verifier);
 out:
-	nd_client_close(&c);
-	nd_wipe(key, sizeof(key));
+	netdisk_close(nd);
 	return 0;
 }
