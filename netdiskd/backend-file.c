@@ -124,7 +124,8 @@ static const char *sandbox_hint(const char *path, bool read_only, int err)
 		return "; under netdiskd.service, PrivateDevices=yes and DevicePolicy=closed "
 		       "hide block devices: allow this one with DeviceAllow=PATH rw, "
 		       "PrivateDevices=no, PrivateUsers=no and SupplementaryGroups=disk in a "
-		       "drop-in (systemctl edit netdiskd; see netdiskd(8))";
+		       "drop-in (systemctl edit netdiskd), as in the example "
+		       NETDISK_EXAMPLESDIR "/block-device.conf";
 	if (!read_only && err == EROFS)
 		return "; under netdiskd.service, ProtectSystem=strict makes every path read-only "
 		       "but /var/lib/netdisk: add its directory with ReadWritePaths= in a drop-in "

@@ -18,7 +18,7 @@ int check_config(const struct server_config *cfg, const struct nd_keyring *keys)
 	       keys->has_default ? " and a default key" : "");
 	for (size_t i = 0; i < cfg->export_count; i++) {
 		const struct export_config *ec = &cfg->exports[i];
-		char err[1024];
+		char err[EXPORT_ERROR_SIZE];
 		uint64_t size;
 
 		if (export_probe(ec, &size, err, sizeof(err))) {

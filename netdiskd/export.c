@@ -27,7 +27,7 @@ static bool overlay_dir_ok(const struct export_config *cfg, char *err, size_t er
 int export_probe(const struct export_config *cfg, uint64_t *size, char *err, size_t err_len)
 {
 	struct file_backend f;
-	char why[512];
+	char why[EXPORT_ERROR_SIZE - 128];
 
 	if (!overlay_dir_ok(cfg, err, err_len))
 		return -1;
@@ -44,7 +44,7 @@ struct export *export_open(const struct export_config *cfg, const char *boot_id,
 			   char *err, size_t err_len)
 {
 	struct export *e = calloc(1, sizeof(*e));
-	char why[512];
+	char why[EXPORT_ERROR_SIZE - 128];
 	struct stat st;
 
 	if (!e || !(e->path = strdup(cfg->path)) ||

@@ -7,6 +7,7 @@
 #ifndef NETDISKD_EXPORT_H
 #define NETDISKD_EXPORT_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +15,12 @@
 #include "backend.h"
 #include "config.h"
 #include "filter-cow.h"
+
+/*
+ * Room for an export's error whole: its name, a path of up to PATH_MAX
+ * bytes, the reason and a hint of what to change.
+ */
+#define EXPORT_ERROR_SIZE (PATH_MAX + 1024)
 
 struct export {
 	char name[ND_NAME_SIZE];

@@ -16,7 +16,7 @@
 static bool to_journal;
 static int debug;
 static pthread_mutex_t last_error_lock = PTHREAD_MUTEX_INITIALIZER;
-static char last_error[512];	/* under last_error_lock */
+static char last_error[LOG_MSG_SIZE];	/* under last_error_lock */
 
 const char *log_last_error(char *buf, size_t len)
 {
@@ -55,7 +55,7 @@ static void log_text(int priority, const struct log_peer *peer, const char *msg)
 
 void log_msg(int priority, const struct log_peer *peer, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[LOG_MSG_SIZE];
 	va_list ap;
 
 	if (priority == LOG_DEBUG && !debug)
@@ -72,7 +72,7 @@ void log_limited(struct log_limit *l, int priority, const struct log_peer *peer,
 	struct timespec now;
 	unsigned int dropped = 0;
 	bool pass;
-	char msg[512];
+	char msg[LOG_MSG_SIZE];
 	va_list ap;
 
 	if (priority == LOG_DEBUG && !debug)
@@ -109,7 +109,7 @@ static void log_text(int priority, const struct log_peer *peer, const char *msg)
 {
 	static const struct log_peer none;
 	int saved = errno;
-	char msg_field[530];
+	char msg_field[LOG_MSG_SIZE + sizeof("MESSAGE=")];
 
 	if (!peer)
 		peer = &none;

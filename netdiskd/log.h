@@ -6,6 +6,7 @@
 #ifndef NETDISKD_LOG_H
 #define NETDISKD_LOG_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <syslog.h>
@@ -30,6 +31,9 @@ void log_msg(int priority, const struct log_peer *peer, const char *fmt, ...)
  * LOG_LIMIT_BURST per second; the next one to pass says how many were
  * dropped.
  */
+/* Room for a message whole: a path of up to PATH_MAX bytes and a hint. */
+#define LOG_MSG_SIZE (PATH_MAX + 1536)
+
 #define LOG_LIMIT_BURST 10
 struct log_limit {
 	pthread_mutex_t lock;

@@ -150,7 +150,7 @@ int main(int argc, char **argv)
 	struct server_gen *gen;
 	struct server srv;
 	int lfds[LISTEN_MAX_FDS];
-	char last[512];
+	char last[LOG_MSG_SIZE];
 	size_t nl = 0;
 	sigset_t mask;
 	int sfd, ret = 1;

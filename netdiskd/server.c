@@ -67,7 +67,7 @@ static struct export *shared_export(const struct server_gen *cur,
 int server_publish(struct server *srv, struct server_gen *gen)
 {
 	struct server_gen *cur = srv->gen;
-	char err[640], boot_id[VERIFIER_BOOT_ID_SIZE];
+	char err[EXPORT_ERROR_SIZE], boot_id[VERIFIER_BOOT_ID_SIZE];
 
 	if (verifier_boot_id(gen->cfg.boot_id_arg, boot_id, err, sizeof(err))) {
 		log_err("the write verifier needs the host's boot id: %s", err);

@@ -28,7 +28,8 @@ for f in /usr/sbin/netdiskd /usr/bin/netdiskctl "$units/netdiskd.service" \
 	 /usr/share/bash-completion/completions/netdiskd \
 	 /usr/include/libnetdisk.h "/usr/$libdir/libnetdisk.so.0" "/usr/$libdir/pkgconfig/netdisk.pc" \
 	 /usr/share/man/man3/libnetdisk.3 "$plugindir/nbdkit-netdisk-plugin.so" \
-	 /usr/share/man/man1/nbdkit-netdisk-plugin.1; do
+	 /usr/share/man/man1/nbdkit-netdisk-plugin.1 \
+	 /usr/share/doc/netdisk-server/examples/block-device.conf; do
 	[ -f "$dest$f" ] || { echo "install: $f was not installed" >&2; exit 1; }
 done
 for conf in netdiskd.conf netdisktab; do

@@ -963,8 +963,21 @@ class NetdiskdTest(Harness):
             if hint:
                 self.assertIn(hint, r.stderr)
                 self.assertIn("systemctl edit netdiskd", r.stderr)
+                # and the example drop-in that the packages ship (install.sh
+                # checks that it is installed there)
+                m = re.search(r"(/\S+/examples/block-device\.conf)", r.stderr)
+                self.assertTrue(m, r.stderr)
+                self.assertRegex(m.group(1), r"^/usr(/local)?/share/doc/netdisk-server/")
             else:
                 self.assertNotIn("netdiskd.service", r.stderr)
+        # a long path does not cut the hint off
+        path = "/dev/" + "d" * 200 + "/" + "e" * 250
+        r = subprocess.run([os.path.join(BUILD, "netdiskd"), "--file", path,
+                            "--key-file", self.key, "--listen", "127.0.0.1:%d" % free_port()],
+                           capture_output=True, text=True, timeout=30,
+                           env=dict(os.environ, INVOCATION_ID="0" * 32))
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr, r"cannot open %s: .*examples/block-device\.conf\n" % path)
 
     def test_info_list_shows_the_exports_an_identity_may_use(self):
         alice = self.write_key("alice.key", self.keygen())
