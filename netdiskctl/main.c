@@ -94,7 +94,9 @@ int main(int argc, char **argv)
 		{ "progress", no_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "list", no_argument, NULL, 'l' },
-		{ "rekey-records", required_argument, NULL, 'R' },
+#ifdef NETDISK_TEST_HOOKS
+		{ "rekey-records", required_argument, NULL, 'R' },	/* tests only */
+#endif
 		{ "cache-mb", required_argument, NULL, 'C' },
 		{ "key-desc", required_argument, NULL, 'D' },
 		{ "table", required_argument, NULL, 'T' },
@@ -105,7 +107,6 @@ int main(int argc, char **argv)
 	struct client_opts o = { 0 };
 	const char *cmd;
 	char given[32] = "";	/* the options given, as getopt letters */
-	char *end;
 	int opt;
 
 	/* options may come before the command or after it: getopt permutes */
@@ -140,11 +141,16 @@ int main(int argc, char **argv)
 		case 'l':
 			o.list = true;
 			break;
-		case 'R':
+#ifdef NETDISK_TEST_HOOKS
+		case 'R': {
+			char *end;
+
 			o.rekey_records = strtoull(optarg, &end, 10);
 			if (*end || !o.rekey_records)
 				die("--rekey-records takes a positive number");
 			break;
+		}
+#endif
 		case 'C':
 			if (nd_parse_uint(optarg, 1 << 20, &o.cache_mb))
 				die("--cache-mb takes 0..1048576");

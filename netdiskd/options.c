@@ -75,9 +75,11 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
-		/* for the tests, so not in the help: */
+#ifdef NETDISK_TEST_HOOKS
+		/* for the tests, so not in the help nor in packaged builds: */
 		{ "rekey-records", required_argument, NULL, 'R' },
 		{ "test-unanswered-offset", required_argument, NULL, 'U' },
+#endif
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long long n;
@@ -126,6 +128,7 @@ int options_parse(int argc, char **argv, struct options *o)
 			}
 			o->handshake_timeout = (unsigned long)n;
 			break;
+#ifdef NETDISK_TEST_HOOKS
 		case 'U':
 			if (parse_ulong(optarg, UINT64_MAX, &n)) {
 				fprintf(stderr, "netdiskd: --test-unanswered-offset takes a byte offset\n");
@@ -133,6 +136,7 @@ int options_parse(int argc, char **argv, struct options *o)
 			}
 			o->test_unanswered_offset = n;
 			break;
+#endif
 		case 'B':
 			if (!*optarg || strlen(optarg) >= VERIFIER_BOOT_ID_SIZE) {
 				fprintf(stderr, "netdiskd: --boot-id takes 1..%d characters\n",
