@@ -20,9 +20,9 @@ static void usage(FILE *out)
 "       netdiskctl attach [OPTIONS] netdisk://[IDENTITY@]HOST[:PORT][/EXPORT]|NAME\n"
 "       netdiskctl detach netdiskN|/dev/netdisk/LINK|NAME\n"
 "       netdiskctl list\n"
-"       netdiskctl overlay list DIR\n"
-"       netdiskctl overlay reset DIR EXPORT IDENTITY\n"
-"       netdiskctl overlay merge DIR EXPORT IDENTITY BASE NEW-IMAGE\n"
+"       netdiskctl overlay list [-c CONFIG] [--json] [EXPORT]\n"
+"       netdiskctl overlay reset [-c CONFIG] EXPORT IDENTITY\n"
+"       netdiskctl overlay merge [-c CONFIG] [--progress] EXPORT IDENTITY NEW-IMAGE\n"
 "\n"
 "NAME is a disk in " ND_TAB_PATH ", netdisktab(5).\n"
 "copy transfers a whole image; one of SRC and DST is a local file or block\n"
@@ -39,8 +39,11 @@ static void usage(FILE *out)
 "      --key-desc=DESC    attach: use the logon key DESC from the caller's\n"
 "                         keyrings instead of a key file\n"
 "      --table=PATH       attach, detach: the table NAME is looked up in\n"
-"  -p, --progress         show progress (default when stderr is a terminal)\n"
-"      --json             info, list: print JSON\n"
+"  -c, --config=PATH      overlay: netdiskd's configuration, which names the\n"
+"                         exports (default: /etc/netdisk/netdiskd.conf)\n"
+"  -p, --progress         copy, overlay merge: show progress (default when\n"
+"                         stderr is a terminal)\n"
+"      --json             info, list, overlay list: print JSON\n"
 "      --list             info: list the server's exports this identity may use\n"
 "  -h, --help             show this help\n");
 }
@@ -52,7 +55,7 @@ static const struct {
 } applies[] = {
 	{ "keygen", "" },
 	{ "list", "J" },
-	{ "overlay", "" },
+	{ "overlay", "cJp" },
 	{ "detach", "T" },
 	{ "info", "KiSJlR" },
 	{ "copy", "KiSjpR" },
@@ -84,6 +87,31 @@ static void check_applies(const char *cmd, const char *given, const struct optio
 	}
 }
 
+/* overlay list|reset|merge ARGS; --json goes with list, --progress with merge */
+static int overlay(const struct client_opts *o, const char *given, int argc, char **argv)
+{
+	const char *sub = argc ? argv[0] : "";
+
+	if (!strcmp(sub, "list") && argc <= 2) {
+		if (strchr(given, 'p'))
+			die_status(EXIT_USAGE, "--progress does not apply to overlay list");
+		return cmd_overlay_list(o, argc == 2 ? argv[1] : NULL);
+	}
+	if (strcmp(sub, "list") && strchr(given, 'J'))
+		die_status(EXIT_USAGE, "--json does not apply to overlay %s", sub);
+	if (!strcmp(sub, "reset") && argc == 3) {
+		if (strchr(given, 'p'))
+			die_status(EXIT_USAGE, "--progress does not apply to overlay reset");
+		return cmd_overlay_reset(o, argv[1], argv[2]);
+	}
+	if (!strcmp(sub, "merge") && argc == 4)
+		return cmd_overlay_merge(o, argv[1], argv[2], argv[3]);
+	fprintf(stderr, "netdiskctl: overlay takes list [EXPORT], reset EXPORT IDENTITY, "
+		"or merge EXPORT IDENTITY NEW-IMAGE\n");
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -100,6 +128,7 @@ int main(int argc, char **argv)
 		{ "cache-mb", required_argument, NULL, 'C' },
 		{ "key-desc", required_argument, NULL, 'D' },
 		{ "table", required_argument, NULL, 'T' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -110,7 +139,7 @@ int main(int argc, char **argv)
 	int opt;
 
 	/* options may come before the command or after it: getopt permutes */
-	while ((opt = getopt_long(argc, argv, "K:i:S:j:phV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "K:i:S:j:c:phV", longopts, NULL)) != -1) {
 		if (opt != '?' && !strchr(given, opt) && strlen(given) + 1 < sizeof(given))
 			given[strlen(given)] = (char)opt;	/* given stays NUL-ended */
 		switch (opt) {
@@ -164,6 +193,9 @@ int main(int argc, char **argv)
 		case 'T':
 			o.tab_path = optarg;
 			break;
+		case 'c':
+			o.config_path = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -185,13 +217,8 @@ int main(int argc, char **argv)
 		return cmd_keygen();
 	if (!strcmp(cmd, "list") && optind == argc)
 		return cmd_list(&o);
-	if (!strcmp(cmd, "overlay") && optind + 2 == argc && !strcmp(argv[optind], "list"))
-		return cmd_overlay_list(argv[optind + 1]);
-	if (!strcmp(cmd, "overlay") && optind + 4 == argc && !strcmp(argv[optind], "reset"))
-		return cmd_overlay_reset(argv[optind + 1], argv[optind + 2], argv[optind + 3]);
-	if (!strcmp(cmd, "overlay") && optind + 6 == argc && !strcmp(argv[optind], "merge"))
-		return cmd_overlay_merge(argv[optind + 1], argv[optind + 2], argv[optind + 3],
-					 argv[optind + 4], argv[optind + 5]);
+	if (!strcmp(cmd, "overlay"))
+		return overlay(&o, given, argc - optind, argv + optind);
 	if (!strcmp(cmd, "detach") && optind + 1 == argc)
 		return cmd_detach(&o, argv[optind]);
 	/* an identity in a URI (IDENTITY@HOST) counts as --identity */

@@ -19,6 +19,7 @@ struct client_opts {
 	unsigned int cache_mb;		/* attach */
 	const char *key_desc;		/* attach: a logon key already loaded */
 	const char *tab_path;		/* attach, detach: NULL for ND_TAB_PATH */
+	const char *config_path;	/* overlay: NULL for netdiskd's default */
 	bool progress;
 	bool json;
 	bool list;		/* info: the server's exports */
@@ -52,10 +53,11 @@ int cmd_copy(const struct client_opts *o, const char *src, const char *dst);
 int cmd_attach(const struct client_opts *o, const char *target);
 int cmd_detach(const struct client_opts *o, const char *name);
 int cmd_list(const struct client_opts *o);
-/* overlay.c: on the server, netdiskd's own overlay code */
-int cmd_overlay_list(const char *dir);
-int cmd_overlay_reset(const char *dir, const char *export_name, const char *identity);
-int cmd_overlay_merge(const char *dir, const char *export_name, const char *identity,
-		      const char *base, const char *image);
+/* overlay.c: on the server, by netdiskd.conf, with netdiskd's own code */
+int cmd_overlay_list(const struct client_opts *o, const char *export_name);
+int cmd_overlay_reset(const struct client_opts *o, const char *export_name,
+		      const char *identity);
+int cmd_overlay_merge(const struct client_opts *o, const char *export_name,
+		      const char *identity, const char *image);
 
 #endif

@@ -5,7 +5,9 @@ and base, created only by writers, memory that does not grow with the
 export, and reset that cannot race a connecting server."""
 
 import argparse
+import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -75,7 +77,7 @@ class CowTest(base.Harness):
                               self.uri(srv.port, "golden"), "write:65536:4096", "flush"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         srv.wait_log("pausing before the overlay lock")
-        self.ctl_overlay("reset", ovl, "golden", "alice")
+        self.ctl_overlay("reset", "-c", conf, "golden", "alice")
         out, err = p.communicate(60)
         self.assertEqual(out, "ok\nok\n", err)
         srv.stop()
@@ -310,6 +312,108 @@ class CowTest(base.Harness):
         self.assertEqual(files, sorted([n + ext for n in writers
                                         for ext in (".img", ".map", ".jnl0", ".jnl1")]))
 
+
+    # netdiskctl overlay, by export name -----------------------------------
+    def overlay_site(self):
+        """golden: copy-on-write on a sparse 32 MiB base (data in its first
+        4 MiB); plain: not copy-on-write. alice has written."""
+        k, base_img, ovl, conf = self.golden(["alice", "bob"], 32 * MiB, 4 * MiB)
+        plain = self.image("plain.img", MiB)
+        with open(conf, "a") as f:
+            f.write("[export plain]\npath = %s\n" % plain)
+        srv = self.server("--config", conf)
+        self.assertEqual(self.req(srv.port, "write:%d:65536" % (20 * MiB), "flush",
+                                  identity="alice", key=k["alice"], export="golden").stdout,
+                         "ok\nok\n")
+        srv.stop()
+        return k, base_img, ovl, conf
+
+    def test_overlay_commands_take_the_export_name_and_read_the_config(self):
+        k, base_img, ovl, conf = self.overlay_site()
+        out = self.ctl_overlay("list", "-c", conf).stdout
+        self.assertRegex(out, r"golden +alice +\d+ idle")
+        listed = json.loads(self.ctl_overlay("list", "-c", conf, "--json", "golden").stdout)
+        self.assertEqual(len(listed), 1)
+        self.assertEqual(listed[0]["export"], "golden")
+        self.assertEqual(listed[0]["identity"], "alice")
+        self.assertEqual(listed[0]["state"], "idle")
+        self.assertGreaterEqual(listed[0]["bytes"], 65536)
+        for args, status, msg in ((["list", "nope"], 5, "has no export 'nope'"),
+                                  (["reset", "plain", "alice"], 5, "is not copy-on-write"),
+                                  (["reset", "golden", "bob"], 5, "no overlay for 'bob'"),
+                                  (["reset", "golden", "bad/name"], 2, "invalid identity"),
+                                  (["merge", "golden", "alice"], 2, "overlay takes")):
+            r = self.ctl_overlay(*(args[:1] + ["-c", conf] + args[1:]), check=False)
+            self.assertEqual(r.returncode, status, r.stderr)
+            self.assertIn(msg, r.stderr)
+        r = self.ctl_overlay("list", "-c", os.path.join(self.tmp, "none.conf"), check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("none.conf", r.stderr)
+        self.ctl_overlay("reset", "-c", conf, "golden", "alice")
+        self.assertEqual(json.loads(self.ctl_overlay("list", "-c", conf, "--json").stdout), [])
+
+    def test_merge_keeps_holes_shows_progress_and_refuses_to_overwrite(self):
+        k, base_img, ovl, conf = self.overlay_site()
+        out = os.path.join(self.tmp, "merged.img")
+        r = self.ctl_overlay("merge", "--progress", "-c", conf, "golden", "alice", out)
+        self.assertRegex(r.stderr, r"merging: 32 of 32 MiB \(100%\)\n$")
+        with open(base_img, "rb") as f:
+            want = bytearray(f.read())
+        want[20 * MiB:20 * MiB + 65536] = pattern(20 * MiB, 65536)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), bytes(want))
+        # the base's hole (4..32 MiB) stays a hole, but for alice's 64 KiB
+        self.assertLess(os.stat(out).st_blocks * 512, 4 * MiB + 65536 + 256 * 1024)
+        r = self.ctl_overlay("merge", "-c", conf, "golden", "alice", out, check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("exists", r.stderr)
+
+    def test_a_merge_that_fails_leaves_no_output(self):
+        k, base_img, ovl, conf = self.overlay_site()
+        outdir = os.path.join(self.tmp, "out")
+        os.mkdir(outdir)
+        out = os.path.join(outdir, "merged.img")
+        ctl = [os.path.join(base.BUILD, "netdiskctl"), "overlay", "merge", "-c", conf,
+               "golden", "alice", out]
+        # a file size limit of 2 MiB: the write fails (EFBIG) with SIGXFSZ
+        # ignored, and the process dies by SIGXFSZ without
+        for ignore in (True, False):
+            def limit(ignore=ignore):
+                resource.setrlimit(resource.RLIMIT_FSIZE, (2 * MiB, 2 * MiB))
+                if ignore:
+                    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            r = subprocess.run(ctl, capture_output=True, text=True, timeout=60,
+                               preexec_fn=limit)
+            if ignore:
+                self.assertEqual(r.returncode, 7, r.stderr)
+                self.assertIn("File too large", r.stderr)
+            else:
+                self.assertEqual(r.returncode, -signal.SIGXFSZ, r.stderr)
+            self.assertEqual(os.listdir(outdir), [])
+        # and a merge stopped by SIGTERM part way: strace slows its writes
+        p = subprocess.Popen(["strace", "-f", "-qq", "-o", "/dev/null", "-e",
+                              "inject=pwrite64:delay_exit=20000"] + ctl,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline, child = time.time() + 30, None
+        while not child and time.time() < deadline:
+            with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+                child = f.read().split()
+            time.sleep(0.05)
+        self.assertTrue(child, "strace started no netdiskctl")
+        writing = False
+        while not writing and time.time() < deadline:
+            try:
+                fds = os.listdir("/proc/%s/fd" % child[0])
+                writing = any(os.readlink("/proc/%s/fd/%s" % (child[0], fd))
+                              .startswith(outdir) for fd in fds)
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.assertTrue(writing, "the merge never opened its output")
+        time.sleep(0.3)
+        os.kill(int(child[0]), signal.SIGTERM)
+        p.communicate(timeout=60)
+        self.assertEqual(os.listdir(outdir), [])
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()

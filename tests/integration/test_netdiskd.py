@@ -646,7 +646,9 @@ class NetdiskdTest(Harness):
 
     def test_options_that_do_not_apply_are_refused(self):
         ctl = os.path.join(BUILD, "netdiskctl")
-        for args, opt in ((["overlay", "list", self.tmp, "--json"], "--json"),
+        for args, opt in ((["overlay", "reset", "e", "i", "--json"], "--json"),
+                          (["overlay", "list", "--progress"], "--progress"),
+                          (["info", "-c", "x.conf", "netdisk://h/e"], "--config"),
                           (["copy", "--cache-mb", "4", "a", "netdisk://h/e"], "--cache-mb"),
                           (["keygen", "--identity", "x"], "--identity"),
                           (["detach", "-j", "2", "netdisk0"], "--connections"),
@@ -718,6 +720,13 @@ class NetdiskdTest(Harness):
             return r.stdout.split()
         self.assertEqual(complete("at"), ["attach"])
         self.assertEqual(complete("overlay", "r"), ["reset"])
+        self.assertEqual(sorted(complete("overlay", "list", "--")), ["--config", "--json"])
+        self.assertEqual(sorted(complete("overlay", "merge", "--p")), ["--progress"])
+        conf = os.path.join(self.tmp, "c.conf")
+        with open(conf, "w") as f:
+            f.write("[export golden]\npath = /x\ncopy-on-write = /y\n"
+                    "[export plain]\npath = /z\n")
+        self.assertEqual(complete("overlay", "-c", conf, "reset", ""), ["golden"])
         # nothing here may reach a network: a loopback port nothing serves
         uri = "netdisk://127.0.0.1:1/e"
         for cmd, args in (("info", [uri]), ("copy", ["a", uri]), ("attach", [uri]),
@@ -1133,14 +1142,15 @@ class NetdiskdTest(Harness):
         self.assertEqual(self.download(srv.port, self.alice_key, "alice", "a2.out"), a)
         self.assertEqual(srv.stop(), 0)
 
-        ov = self.ctl("overlay", "list", self.overlays).stdout
+        conf = os.path.join(self.tmp, "cow.conf")
+        ov = self.ctl("overlay", "list", "-c", conf).stdout
         self.assertRegex(ov, r"alice +\d+ idle")
         self.assertRegex(ov, r"bob +%d idle" % (3 * MiB))
         merged = os.path.join(self.tmp, "alice-merged.img")
-        self.ctl("overlay", "merge", self.overlays, "golden", "alice", self.base, merged)
+        self.ctl("overlay", "merge", "-c", conf, "golden", "alice", merged)
         self.assertEqual(sha(merged), hashlib.sha256(a).hexdigest())
-        self.ctl("overlay", "reset", self.overlays, "golden", "bob")
-        self.assertNotIn("bob", self.ctl("overlay", "list", self.overlays).stdout)
+        self.ctl("overlay", "reset", "-c", conf, "golden", "bob")
+        self.assertNotIn("bob", self.ctl("overlay", "list", "-c", conf).stdout)
         srv = self.cow_server_again()
         self.assertEqual(self.download(srv.port, self.bob_key, "bob", "b2.out"), base)
         self.assertEqual(sha(self.base), base_sum)
