@@ -119,6 +119,7 @@ static blk_status_t nd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	if (type == ND_CMD_FLUSH)
 		cmd->flush_covers = nd_dur_flush_sent(&dev->dur);
 	nd_account(dev, rq);
+	atomic64_inc(&q->requests);
 	set_bit(ND_CMD_INFLIGHT, &cmd->flags);
 	/* if the connection just died, its recovery takes the request back */
 	nd_conn_queue(&q->conn, &cmd->io);
@@ -393,6 +394,7 @@ static void nd_recover_work(struct work_struct *work)
 		ret = nd_conn_open(&q->conn, &info);
 		if (!ret && nd_same_export(&info, &dev->info)) {
 			atomic64_inc(&dev->stats.reconnects);
+			atomic64_inc(&q->reconnects);
 			/* before this queue completes anything from the new server */
 			q->verifier = info.verifier;
 			if (nd_dur_reconnected(&dev->dur, info.verifier)) {

@@ -35,6 +35,8 @@ struct nd_queue {
 	unsigned long dead_since;	/* jiffies */
 	bool failing;			/* new requests fail at once */
 	u64 verifier;			/* the connection's, set before it starts */
+	atomic64_t requests;		/* sent on this queue, resends included */
+	atomic64_t reconnects;		/* this queue's connection, made again */
 };
 
 /* Per-request state, in the request's PDU. */

@@ -108,6 +108,32 @@ static ssize_t nd_state_show(struct device *d, struct device_attribute *a, char 
 }
 ND_ATTR_RO(state);
 
+/*
+ * One line per connection: its index, state (live, reconnecting, failed),
+ * the requests sent on it, its reconnects, and the records sealed on its
+ * current socket. A snapshot read without locks: the fields of a line may
+ * come from moments apart.
+ */
+static ssize_t nd_queues_show(struct device *d, struct device_attribute *a, char *buf)
+{
+	struct nd_device *dev = nd_to_device(d);
+	unsigned int i;
+	int len = 0;
+
+	for (i = 0; i < dev->nr_queues; i++) {
+		struct nd_queue *q = &dev->queues[i];
+		const char *state = nd_conn_live(&q->conn) ? "live" :
+				    READ_ONCE(q->failing) ? "failed" : "reconnecting";
+
+		len += sysfs_emit_at(buf, len, "%u %s requests=%lld reconnects=%lld records=%llu\n",
+				     i, state, (long long)atomic64_read(&q->requests),
+				     (long long)atomic64_read(&q->reconnects),
+				     (unsigned long long)READ_ONCE(q->conn.tx_sealed));
+	}
+	return len;
+}
+ND_ATTR_RO(queues);
+
 static struct attribute *nd_disk_attrs[] = {
 	&nd_attr_host.attr,
 	&nd_attr_port.attr,
@@ -115,6 +141,7 @@ static struct attribute *nd_disk_attrs[] = {
 	&nd_attr_identity.attr,
 	&nd_attr_state.attr,
 	&nd_attr_connections.attr,
+	&nd_attr_queues.attr,
 	&nd_attr_reads.attr,
 	&nd_attr_writes.attr,
 	&nd_attr_flushes.attr,

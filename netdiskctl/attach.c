@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
 /*
- * netdiskctl attach, detach, list: the kernel module's disks, through its
+ * netdiskctl attach, detach: the kernel module's disks, through its
  * generic netlink family. A key goes to the module as a logon key in this
  * process's keyring, never as text: it is gone when netdiskctl exits.
  */
@@ -29,7 +29,7 @@ static void ensure_module(void)
 }
 
 /* --table, else $NETDISK_TAB (as netdisk-generator reads it), else the default */
-static const char *tab_path(const struct client_opts *o)
+const char *tab_path(const struct client_opts *o)
 {
 	const char *env = getenv("NETDISK_TAB");
 
@@ -199,23 +199,29 @@ static int index_of_name(const char *name, uint32_t *index)
 	return 0;
 }
 
+bool disk_is_entry(const struct nd_disk *d, const char *addr, const struct nd_tab_entry *e)
+{
+	char identity[ND_NAME_SIZE];
+
+	entry_identity(e, identity);
+	return !strcmp(d->address, addr) && d->port == atoi(e->uri.port) &&
+	       !strcmp(d->export_name, e->uri.export_name) && !strcmp(d->identity, identity);
+}
+
 /* The disk a table entry attached: the same address, port, export, identity. */
 static int index_of_entry(const struct nd_tab_entry *e, uint32_t *index)
 {
-	char addr[INET6_ADDRSTRLEN], identity[ND_NAME_SIZE];
+	char addr[INET6_ADDRSTRLEN];
 	struct nd_disk *disks;
 	size_t n;
 	int rc, found = -1;
 
 	resolve(e->uri.host, addr);
-	entry_identity(e, identity);
 	rc = genl_list(&disks, &n);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n && found < 0; i++)
-		if (!strcmp(disks[i].address, addr) && disks[i].port == atoi(e->uri.port) &&
-		    !strcmp(disks[i].export_name, e->uri.export_name) &&
-		    !strcmp(disks[i].identity, identity)) {
+		if (disk_is_entry(&disks[i], addr, e)) {
 			*index = disks[i].index;
 			found = 0;
 		}
@@ -250,44 +256,5 @@ int cmd_detach(const struct client_opts *o, const char *name)
 	if (rc)
 		die("detaching %s failed: %s", name, rc == -ENODEV ? "no such disk" :
 		    strerror(-rc));
-	return 0;
-}
-
-int cmd_list(const struct client_opts *o)
-{
-	struct nd_disk *disks = NULL;
-	const char *sep = "";
-	size_t n = 0;
-	int rc = genl_list(&disks, &n);
-
-	if (rc && rc != -ENOENT)
-		die("listing the disks failed: %s", strerror(-rc));
-	if (o->json)
-		printf("[");
-	else
-		printf("%-10s %-24s %-6s %-16s %-16s %s\n", "DISK", "HOST", "PORT",
-		       "EXPORT", "IDENTITY", "STATE");
-	for (size_t i = 0; i < n; i++) {
-		const struct nd_disk *d = &disks[i];
-
-		if (o->json) {
-			/* names the module validated: no escapes needed */
-			printf("%s{\"disk\": \"netdisk%u\", \"host\": \"%s\", \"port\": %u, "
-			       "\"export\": \"%s\", \"identity\": \"%s\", \"state\": \"%s\"}",
-			       sep, d->index, d->address, d->port, d->export_name, d->identity,
-			       d->state);
-			sep = ", ";
-		} else {
-			char disk[24];
-
-			snprintf(disk, sizeof(disk), "netdisk%u", d->index);
-			printf("%-10s %-24s %-6u %-16s %-16s %s\n", disk, d->address, d->port,
-			       d->export_name[0] ? d->export_name : "(default)", d->identity,
-			       d->state);
-		}
-	}
-	free(disks);
-	if (o->json)
-		printf("]\n");
 	return 0;
 }

@@ -38,7 +38,7 @@ static void usage(FILE *out)
 "      --cache-mb=N       attach: a write-through cache of N MiB\n"
 "      --key-desc=DESC    attach: use the logon key DESC from the caller's\n"
 "                         keyrings instead of a key file\n"
-"      --table=PATH       attach, detach: the table NAME is looked up in\n"
+"      --table=PATH       attach, detach, list: the table NAME is looked up in\n"
 "  -c, --config=PATH      overlay: netdiskd's configuration, which names the\n"
 "                         exports (default: /etc/netdisk/netdiskd.conf)\n"
 "  -p, --progress         copy, overlay merge: show progress (default when\n"
@@ -54,7 +54,7 @@ static const struct {
 	const char *opts;		/* getopt letters, as in main() */
 } applies[] = {
 	{ "keygen", "" },
-	{ "list", "J" },
+	{ "list", "JT" },
 	{ "overlay", "cJp" },
 	{ "detach", "T" },
 	{ "info", "KiSJlR" },

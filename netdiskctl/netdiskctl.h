@@ -52,6 +52,13 @@ int cmd_copy(const struct client_opts *o, const char *src, const char *dst);
 /* attach.c: the kernel module's disks */
 int cmd_attach(const struct client_opts *o, const char *target);
 int cmd_detach(const struct client_opts *o, const char *name);
+/* --table, else $NETDISK_TAB, else the default netdisktab */
+const char *tab_path(const struct client_opts *o);
+/* The disk a netdisktab entry attaches, its host resolved to addr. */
+struct nd_disk;
+struct nd_tab_entry;
+bool disk_is_entry(const struct nd_disk *d, const char *addr, const struct nd_tab_entry *e);
+/* list.c: the attached disks, with what sysfs and the netdisktab add */
 int cmd_list(const struct client_opts *o);
 /* overlay.c: on the server, by netdiskd.conf, with netdiskd's own code */
 int cmd_overlay_list(const struct client_opts *o, const char *export_name);

@@ -15,10 +15,19 @@ ctl() { /usr/sbin/netdiskctl "$@"; }
 ctl list > /tmp/list
 grep -q "netdisk0 *127.0.0.1 *26547 *(default) *guest *connected" /tmp/list || die "list: $(cat /tmp/list)"
 grep -q "netdisk1 *127.0.0.1 *26547 *ro *guest *connected" /tmp/list || die "list ro"
-ctl list --json > /tmp/list.json
-grep -qx '\[{"disk": "netdisk0", "host": "127.0.0.1", "port": 26547, "export": "", "identity": "guest", "state": "connected"}, {"disk": "netdisk1", "host": "127.0.0.1", "port": 26547, "export": "ro", "identity": "guest", "state": "connected"}\]' /tmp/list.json ||
-	die "list --json: $(cat /tmp/list.json)"
 /usr/bin/udevadm settle
+# list adds the size, the /dev link, the netdisktab name and each connection
+printf 'rodisk netdisk://guest@127.0.0.1/ro key-file=/srv/client.conf\n' > /srv/tab
+dd if=/dev/netdisk0 of=/dev/null bs=4k count=16 iflag=direct status=none
+ctl list --table /srv/tab --json > /tmp/list.json
+size0=$(($(cat /sys/block/netdisk0/size) * 512))
+grep -q '^\[{"disk": "netdisk0", "host": "127.0.0.1", "port": 26547, "export": "", "identity": "guest", "state": "connected", "size": '"$size0"', "name": null, "links": \["/dev/netdisk/127.0.0.1"\], "connections": \[{"index": 0, "state": "live", "requests": [1-9][0-9]*, "reconnects": 0, "records": [1-9][0-9]*}' /tmp/list.json ||
+	die "list --json: $(cat /tmp/list.json)"
+grep -q '{"disk": "netdisk1", "host": "127.0.0.1", "port": 26547, "export": "ro", "identity": "guest", "state": "connected", "size": [0-9]*, "name": "rodisk", "links": \["/dev/netdisk/127.0.0.1-ro"\], "connections": \[{"index": 0, "state": "live", "requests": [0-9]*, "reconnects": 0, "records": [0-9]*}\]}\]$' /tmp/list.json ||
+	die "list --json, the disk with a name: $(cat /tmp/list.json)"
+ctl list --table /srv/tab > /tmp/list
+grep -q "netdisk1 .* connected *[0-9]* *rodisk */dev/netdisk/127.0.0.1-ro$" /tmp/list || die "list: $(cat /tmp/list)"
+grep -q "^  connection 0: live, [0-9]* requests, 0 reconnects" /tmp/list || die "list connections: $(cat /tmp/list)"
 [ "$(readlink /dev/netdisk/127.0.0.1)" = ../netdisk0 ] || die "no /dev/netdisk/127.0.0.1"
 [ "$(readlink /dev/netdisk/127.0.0.1-ro)" = ../netdisk1 ] || die "no /dev/netdisk/127.0.0.1-ro"
 echo 'label: dos
