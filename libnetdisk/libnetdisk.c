@@ -97,13 +97,16 @@ void netdisk_close(struct netdisk *nd)
 /* Takes the lock if the handle is in state want; otherwise fails. */
 static int lock_in(struct netdisk *nd, enum handle_state want)
 {
+	enum handle_state state;
+
 	if (!nd)
 		return fail(EFAULT, "no handle");
 	pthread_mutex_lock(&nd->lock);
-	if (nd->state == want)
+	state = nd->state;
+	if (state == want)
 		return 0;
 	pthread_mutex_unlock(&nd->lock);
-	if (nd->state == DEAD)
+	if (state == DEAD)
 		return fail(ECONNRESET, "the connection is gone; connect a new handle");
 	if (want == CREATED)
 		return fail(EISCONN, "the handle is already connected");
