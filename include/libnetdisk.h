@@ -62,12 +62,22 @@ int netdisk_set_server_name(struct netdisk *nd, const char *server_name);
 int netdisk_set_timeout(struct netdisk *nd, unsigned int seconds);
 
 /*
+ * Before connecting: cb(opaque, host, wait_ms) is called, on the
+ * connecting thread, before each wait for a server that answered that it
+ * is at its connection limit (see netdisk_connect_uri). NULL: none.
+ */
+typedef void (*netdisk_busy_cb)(void *opaque, const char *host, unsigned int wait_ms);
+int netdisk_set_busy_callback(struct netdisk *nd, netdisk_busy_cb cb, void *opaque);
+
+/*
  * Connects to netdisk://[IDENTITY@]HOST[:PORT][/EXPORT] (no export: the
  * server's default one), authenticates and
  * reads the export's properties. errno: EINVAL (a bad URI, no key),
  * ECONNREFUSED (cannot resolve, connect, or the connection broke), EACCES
  * (the key was rejected, or the server is not the one named), ENOENT (no
- * such export, or the identity may not use it), EBUSY, EIO.
+ * such export, or the identity may not use it), EBUSY (the export is in use
+ * on the server), EAGAIN (the server stayed at its connection limit: it is
+ * asked again, with back-off, for 60 seconds first), EIO.
  */
 int netdisk_connect_uri(struct netdisk *nd, const char *uri);
 

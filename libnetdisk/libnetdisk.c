@@ -33,6 +33,8 @@ struct netdisk {
 	uint8_t key[ND_KEY_SIZE];
 	char *key_file;		/* looked up at connect, unless has_key */
 	unsigned int timeout;
+	netdisk_busy_cb busy_cb;	/* told of each wait for a busy server */
+	void *busy_opaque;
 	uint64_t next_handle;
 	struct nd_client c;	/* CONNECTED, DEAD: open */
 };
@@ -177,6 +179,32 @@ int netdisk_set_timeout(struct netdisk *nd, unsigned int seconds)
 	return 0;
 }
 
+int netdisk_set_busy_callback(struct netdisk *nd, netdisk_busy_cb cb, void *opaque)
+{
+	if (lock_in(nd, CREATED))
+		return -1;
+	nd->busy_cb = cb;
+	nd->busy_opaque = opaque;
+	pthread_mutex_unlock(&nd->lock);
+	return 0;
+}
+
+#define CONNECT_BUSY_WAIT_S 60	/* a server at its connection limit, this long */
+
+struct busy_relay {
+	const struct netdisk *nd;
+	const char *host;
+};
+
+/* From nd_client_open_waiting, under the handle's lock, to the caller's callback. */
+static void relay_busy(void *ctx, unsigned int wait_ms)
+{
+	const struct busy_relay *r = ctx;
+
+	if (r->nd->busy_cb)
+		r->nd->busy_cb(r->nd->busy_opaque, r->host, wait_ms);
+}
+
 static int errno_of_failure(int failure)
 {
 	switch (failure) {
@@ -188,6 +216,8 @@ static int errno_of_failure(int failure)
 		return ENOENT;
 	case ND_CLIENT_BUSY:
 		return EBUSY;
+	case ND_CLIENT_SERVER_BUSY:
+		return EAGAIN;
 	default:
 		return EIO;
 	}
@@ -243,9 +273,12 @@ int netdisk_connect_uri(struct netdisk *nd, const char *uri_text)
 		return -1;
 	ret = prepare(nd, uri_text, &uri, identity, key);
 	if (!ret) {
-		ret = nd_client_open(&nd->c, &uri, identity,
-				     nd->server_name[0] ? nd->server_name : NULL, key,
-				     err, sizeof(err));
+		struct busy_relay relay = { nd, uri.host };
+
+		ret = nd_client_open_waiting(&nd->c, &uri, identity,
+					     nd->server_name[0] ? nd->server_name : NULL, key,
+					     CONNECT_BUSY_WAIT_S, relay_busy, &relay,
+					     err, sizeof(err));
 		if (ret)
 			ret = fail(errno_of_failure(ret), "%s", err);
 	}

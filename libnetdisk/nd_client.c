@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "nd_crypto.h"
 
 #define URI_PREFIX "netdisk://"
 
@@ -216,6 +219,8 @@ static int client_connect(struct nd_client *c, const struct nd_uri *uri,
 			return ND_CLIENT_UNREACHABLE;
 		case ND_CONNECT_REFUSED:
 			return ND_CLIENT_AUTH;
+		case ND_CONNECT_BUSY:
+			return ND_CLIENT_SERVER_BUSY;
 		default:
 			return ND_CLIENT_FAILED;
 		}
@@ -240,6 +245,7 @@ int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
 		   const uint8_t key[ND_KEY_SIZE], char *err, size_t err_len)
 {
 	struct nd_info *info;
+	unsigned int hint;
 	uint8_t type;
 	long len;
 	int ret;
@@ -267,6 +273,8 @@ int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
 			ret = ND_CLIENT_IO;
 		else if (ntohl(info->status) == ND_ERR_BUSY)
 			ret = ND_CLIENT_BUSY;
+		else if (ntohl(info->status) == ND_ERR_FULL)
+			ret = ND_CLIENT_SERVER_BUSY;
 		goto fail;
 	}
 	c->info.size = be64toh(info->size);
@@ -281,8 +289,64 @@ int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
 	}
 	return 0;
 fail:
+	hint = c->s.retry_after_ms;
 	nd_client_close(c);
+	if (ret == ND_CLIENT_SERVER_BUSY)
+		c->busy_retry_after_ms = hint;
 	return ret;
+}
+
+static double monotonic_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+#define BUSY_WAIT_MAX_MS 10000u
+#define FULL_RETRY_AFTER_MS 1000u	/* INFO FULL carries no hint */
+
+int nd_client_open_waiting(struct nd_client *c, const struct nd_uri *uri,
+			   const char *identity, const char *server_name,
+			   const uint8_t key[ND_KEY_SIZE], unsigned int wait_s,
+			   void (*busy)(void *ctx, unsigned int ms), void *ctx,
+			   char *err, size_t err_len)
+{
+	double end = monotonic_s() + wait_s;
+	unsigned int refusals = 0;
+
+	for (;;) {
+		int ret = nd_client_open(c, uri, identity, server_name, key, err, err_len);
+		unsigned int hint = c->busy_retry_after_ms ? c->busy_retry_after_ms :
+							     FULL_RETRY_AFTER_MS;
+		uint64_t wait_ms = hint, jitter;
+		double left;
+
+		if (ret != ND_CLIENT_SERVER_BUSY)
+			return ret;
+		for (unsigned int i = 0; i < refusals && wait_ms < BUSY_WAIT_MAX_MS; i++)
+			wait_ms *= 2;
+		if (wait_ms > BUSY_WAIT_MAX_MS)
+			wait_ms = BUSY_WAIT_MAX_MS;
+		/* clients refused together must not all come back together */
+		if (nd_random(&jitter, sizeof(jitter)))
+			jitter = 0;
+		wait_ms += jitter % (wait_ms + 1);
+		left = end - monotonic_s();
+		if (left * 1000 < (double)wait_ms) {
+			size_t n = strlen(err);
+
+			snprintf(err + n, err_len - n, "; still busy after %u s", wait_s);
+			return ret;
+		}
+		refusals++;
+		if (busy)
+			busy(ctx, (unsigned int)wait_ms);
+		nanosleep(&(struct timespec){ .tv_sec = (time_t)(wait_ms / 1000),
+					      .tv_nsec = (long)(wait_ms % 1000) * 1000000 },
+			  NULL);
+	}
 }
 
 int nd_client_list(const struct nd_uri *uri, const char *identity, const char *server_name,

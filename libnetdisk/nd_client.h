@@ -28,6 +28,8 @@ struct nd_client {
 	struct nd_session s;
 	struct nd_export_info info;
 	uint8_t *buf;		/* one record, ND_MAX_RECORD + overhead */
+	/* after ND_CLIENT_SERVER_BUSY: the server's retry_after, 0 if none */
+	unsigned int busy_retry_after_ms;
 };
 
 struct nd_client_reply {
@@ -55,6 +57,7 @@ enum nd_client_failure {
 	ND_CLIENT_NO_EXPORT = -4,	/* no such export, or the identity may not use it */
 	ND_CLIENT_IO = -5,		/* the server could not open the export */
 	ND_CLIENT_BUSY = -6,		/* another process on the server holds it */
+	ND_CLIENT_SERVER_BUSY = -7,	/* at a connection limit: try again later */
 };
 
 /*
@@ -67,6 +70,19 @@ int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
 		   const char *identity, const char *server_name,
 		   const uint8_t key[ND_KEY_SIZE], char *err, size_t err_len);
 void nd_client_close(struct nd_client *c);
+
+/*
+ * nd_client_open, tried again while the server answers that it is at a
+ * connection limit (docs/protocol.md, "Admission"): each wait is the
+ * server's hint doubled for each refusal in a row, at most 10 s, plus a
+ * random share of as much again. Gives up with ND_CLIENT_SERVER_BUSY once
+ * wait_s seconds have passed. busy(ctx, ms), if set, is told of each wait.
+ */
+int nd_client_open_waiting(struct nd_client *c, const struct nd_uri *uri,
+			   const char *identity, const char *server_name,
+			   const uint8_t key[ND_KEY_SIZE], unsigned int wait_s,
+			   void (*busy)(void *ctx, unsigned int ms), void *ctx,
+			   char *err, size_t err_len);
 
 struct nd_export_entry {
 	char name[ND_NAME_SIZE];

@@ -162,6 +162,7 @@ const char *nd_status_name(uint32_t status)
 		[ND_ERR_NO_EXPORT] = "no such export",
 		[ND_ERR_DENIED] = "identity not allowed on this export",
 		[ND_ERR_BUSY] = "in use by another process on the server",
+		[ND_ERR_FULL] = "server busy: it reached its connection limit",
 	};
 
 	if (status < sizeof(names) / sizeof(names[0]) && names[status])
@@ -291,12 +292,14 @@ static void cut_short(struct nd_session *s, const char *what)
 }
 
 /* A ServerHello that refuses: status set, no nonce and no share. */
-static void refuse_hello(struct nd_session *s, uint16_t status)
+static void refuse_hello(struct nd_session *s, uint16_t status, unsigned int retry_after_ms)
 {
 	struct nd_server_hello sh = { .magic = htonl(ND_MAGIC),
 				      .version = htons(ND_VERSION),
 				      .status = htons(status) };
 
+	if (status == ND_HELLO_BUSY)
+		sh.retry_after_ms = htonl(retry_after_ms);
 	session_write(s, &sh, sizeof(sh));
 }
 
@@ -318,7 +321,7 @@ static enum nd_accept_result read_client_hello(struct nd_session *s,
 	if (ntohs(pre->version) != ND_VERSION) {
 		set_error(s, "client speaks protocol version %u, server speaks %u",
 			  ntohs(pre->version), ND_VERSION);
-		refuse_hello(s, ND_HELLO_VERSION);
+		refuse_hello(s, ND_HELLO_VERSION, 0);
 		return ND_ACCEPT_VERSION;
 	}
 	if (session_read(s, (uint8_t *)ch + sizeof(*pre), sizeof(*ch) - sizeof(*pre))) {
@@ -362,8 +365,15 @@ enum nd_accept_result nd_session_accept(struct nd_session *s,
 	if (!ops->answers_to(ops->ctx, s->fd, names->server_name)) {
 		set_error(s, "client asked for server '%s', a name this server "
 			  "does not answer to", names->server_name);
-		refuse_hello(s, ND_HELLO_WRONG_SERVER);
+		refuse_hello(s, ND_HELLO_WRONG_SERVER, 0);
 		return ND_ACCEPT_WRONG_SERVER;
+	}
+	s->retry_after_ms = ops->admit(ops->ctx, names);
+	if (s->retry_after_ms) {
+		set_error(s, "at a connection limit: told to retry after %u ms",
+			  s->retry_after_ms);
+		refuse_hello(s, ND_HELLO_BUSY, s->retry_after_ms);
+		return ND_ACCEPT_BUSY;
 	}
 	ret = ND_ACCEPT_IO;
 	*kind = ops->lookup(ops->ctx, names->identity, psk);
@@ -449,13 +459,22 @@ static int read_server_hello(struct nd_session *s, struct nd_server_hello *sh,
 		s->connect_failure = ND_CONNECT_REFUSED;
 		return -1;
 	}
-	if (sh->status) {
+	if (sh->status && ntohs(sh->status) != ND_HELLO_BUSY) {
 		set_error(s, "server refused the hello (status %u)", ntohs(sh->status));
 		s->connect_failure = ND_CONNECT_PROTOCOL;
 		return -1;
 	}
 	if (session_read(s, (uint8_t *)sh + sizeof(*pre), sizeof(*sh) - sizeof(*pre))) {
 		cut_short(s, "server closed the connection during the hello");
+		return -1;
+	}
+	if (sh->status) {
+		uint32_t ms = ntohl(sh->retry_after_ms);
+
+		/* a hint out of range is the server's mistake, not a reason to spin */
+		s->retry_after_ms = ms && ms <= ND_RETRY_AFTER_MAX_MS ? ms : 1000;
+		set_error(s, "server busy: at its connection limit");
+		s->connect_failure = ND_CONNECT_BUSY;
 		return -1;
 	}
 	return 0;

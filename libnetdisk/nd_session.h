@@ -33,7 +33,9 @@ struct nd_session {
 		ND_CONNECT_BROKEN,	/* the connection failed or timed out */
 		ND_CONNECT_REFUSED,	/* key rejected, or not the server named */
 		ND_CONNECT_PROTOCOL,	/* another version, not netdisk, bad names */
+		ND_CONNECT_BUSY,	/* at a connection limit: retry_after_ms */
 	} connect_failure;		/* why nd_session_connect failed */
+	unsigned int retry_after_ms;	/* ND_CONNECT_BUSY: the server's hint */
 	char send_error[512];
 };
 
@@ -45,6 +47,7 @@ enum nd_accept_result {
 	ND_ACCEPT_MALFORMED,	/* not a v2 ClientHello */
 	ND_ACCEPT_VERSION,	/* unsupported version, told the client */
 	ND_ACCEPT_WRONG_SERVER,	/* server name not ours, told the client */
+	ND_ACCEPT_BUSY,		/* admit() refused, told the client; no key used */
 	ND_ACCEPT_UNKNOWN_ID,	/* no key for the identity */
 	ND_ACCEPT_BAD_KEY,	/* ClientFinished did not verify */
 };
@@ -70,6 +73,11 @@ struct nd_accept_ops {
 				   uint8_t key[ND_KEY_SIZE]);
 	/* whether the server answers to this name on the connection fd */
 	bool (*answers_to)(void *ctx, int fd, const char *server_name);
+	/*
+	 * Before any key is looked up: 0 admits the hello, else the
+	 * retry_after (1 to ND_RETRY_AFTER_MAX_MS) of a BUSY answer.
+	 */
+	unsigned int (*admit)(void *ctx, const struct nd_hello_names *names);
 	void *ctx;
 };
 

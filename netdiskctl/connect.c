@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 
 #include "nd_keys.h"
 #include "netdiskctl.h"
@@ -51,6 +52,7 @@ int client_exit_status(int failure)
 	case ND_CLIENT_IO:
 		return EXIT_IO;
 	case ND_CLIENT_BUSY:
+	case ND_CLIENT_SERVER_BUSY:
 		return EXIT_BUSY;
 	default:
 		return 1;
@@ -72,12 +74,23 @@ void load_key(const struct client_opts *o, uint8_t key[ND_KEY_SIZE])
 	nd_keyring_free(&kr);
 }
 
+void say_busy(void *host, unsigned int wait_ms)
+{
+	static atomic_flag said = ATOMIC_FLAG_INIT;
+
+	(void)wait_ms;
+	if (!atomic_flag_test_and_set(&said))
+		fprintf(stderr, "netdiskctl: %s: server busy, retrying\n", (const char *)host);
+}
+
 void client_open(struct nd_client *c, const struct nd_uri *uri,
 			const struct client_opts *o, const uint8_t key[ND_KEY_SIZE])
 {
 	char err[512];
-	int ret = nd_client_open(c, uri, o->identity, o->server_name[0] ? o->server_name : NULL,
-				 key, err, sizeof(err));
+	int ret = nd_client_open_waiting(c, uri, o->identity,
+					 o->server_name[0] ? o->server_name : NULL, key,
+					 BUSY_WAIT_S, say_busy, (void *)uri->host,
+					 err, sizeof(err));
 
 	if (ret)
 		die_status(client_exit_status(ret), "%s", err);

@@ -40,6 +40,7 @@ struct copy {
 	atomic_uint_fast64_t next;	/* next offset to hand out */
 	atomic_uint_fast64_t done;	/* bytes finished */
 	atomic_bool failed;
+	atomic_uint workers;	/* started: the first waits for a busy server */
 	char error[1024];	/* a host and a session's error, whole */
 	pthread_mutex_t lock;
 };
@@ -186,10 +187,21 @@ static void *copy_worker(void *arg)
 	struct nd_client_reply r;
 	unsigned int inflight = 0, window = cp->stream && !cp->upload ? 1 : COPY_WINDOW;
 	char err[512];
+	bool first = atomic_fetch_add(&cp->workers, 1) == 0;
+	int opened;
 
-	if (nd_client_open(&c, cp->uri, cp->o->identity,
-			   cp->o->server_name[0] ? cp->o->server_name : NULL, cp->key,
-			   err, sizeof(err))) {
+	/*
+	 * Only the first connection waits for a busy server: the others go
+	 * without, and the copy runs on the connections it got, rather than
+	 * hold some while it waits for more (docs/protocol.md, "Admission").
+	 */
+	opened = nd_client_open_waiting(&c, cp->uri, cp->o->identity,
+				     cp->o->server_name[0] ? cp->o->server_name : NULL,
+				     cp->key, first ? BUSY_WAIT_S : 0, say_busy,
+				     (void *)cp->uri->host, err, sizeof(err));
+	if (opened == ND_CLIENT_SERVER_BUSY && !first)
+		return NULL;
+	if (opened) {
 		copy_fail(cp, "%s", err);
 		return NULL;
 	}

@@ -79,6 +79,12 @@ static void die_netdisk(void)
 }
 
 /* A handle with the options' identity, server name and key, not connected. */
+static void busy(void *opaque, const char *host, unsigned int wait_ms)
+{
+	(void)opaque;
+	say_busy((void *)host, wait_ms);
+}
+
 static struct netdisk *handle_for(const struct client_opts *o)
 {
 	struct netdisk *nd = netdisk_create();
@@ -89,6 +95,7 @@ static struct netdisk *handle_for(const struct client_opts *o)
 	load_key(o, key);
 	if (netdisk_set_identity(nd, o->identity) || netdisk_set_key(nd, key) ||
 	    netdisk_set_timeout(nd, IO_TIMEOUT_S) ||
+	    netdisk_set_busy_callback(nd, busy, NULL) ||
 	    (o->server_name[0] && netdisk_set_server_name(nd, o->server_name)))
 		die_netdisk();
 	nd_wipe(key, sizeof(key));

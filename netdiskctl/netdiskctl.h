@@ -10,6 +10,7 @@
 
 #define DEFAULT_CLIENT_KEY_FILE "/etc/netdisk/netdisk.key"
 #define IO_TIMEOUT_S 120	/* a server silent this long is gone */
+#define BUSY_WAIT_S 120		/* a server at its connection limit, this long */
 
 struct client_opts {
 	const char *key_file;
@@ -43,8 +44,11 @@ void die_status(int status, const char *fmt, ...)
 /* The exit status for an enum nd_client_failure. */
 int client_exit_status(int failure);
 void load_key(const struct client_opts *o, uint8_t key[ND_KEY_SIZE]);
+/* Opens one connection, waiting while the server is busy; dies on failure. */
 void client_open(struct nd_client *c, const struct nd_uri *uri,
 		 const struct client_opts *o, const uint8_t key[ND_KEY_SIZE]);
+/* Says once per process that the server at host is busy. */
+void say_busy(void *host, unsigned int wait_ms);
 
 int cmd_keygen(void);
 int cmd_info(const struct client_opts *o, const char *target);

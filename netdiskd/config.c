@@ -196,6 +196,16 @@ static int global_key(struct server_config *cfg, const char *key, char *value,
 			return -1;
 		}
 		cfg->max_connections = (unsigned int)n;
+	} else if (!strcmp(key, "max-connections-per-identity")) {
+		char *end;
+		unsigned long n = strtoul(value, &end, 10);
+
+		if (!*value || *end || !n || n > 65536 || value[0] == '-' || value[0] == '+') {
+			snprintf(err, err_len, "%s: max-connections-per-identity must be "
+				 "1..65536", where);
+			return -1;
+		}
+		cfg->max_connections_per_identity = (unsigned int)n;
 	} else {
 		snprintf(err, err_len, "%s: unknown setting '%s'", where, key);
 		return -1;

@@ -40,6 +40,7 @@ struct server_config {
 	struct export_config *exports;
 	size_t export_count;
 	unsigned int max_connections;
+	unsigned int max_connections_per_identity;
 	unsigned int handshake_timeout_s;
 	uint64_t rekey_records;		/* testing: rotate keys this often */
 	uint64_t test_unanswered_offset; /* testing: READs here get no reply (0: off) */

@@ -22,6 +22,8 @@
 enum {
 	CONN_WORKERS = 4,	/* requests read or run at once */
 	CONN_SEND_TIMEOUT_S = 60,
+	BUSY_RETRY_AFTER_MS = 1000,	/* the hint of a BUSY ServerHello */
+	CROWDED_HELLO_TIMEOUT_S = 2,
 };
 
 struct job {
@@ -39,6 +41,7 @@ struct conn {
 	char address[INET6_ADDRSTRLEN + 8];
 	struct nd_hello_names hello;	/* as claimed in the ClientHello */
 	enum nd_key_kind key_kind;
+	enum server_admission admission; /* why there was no room, if none */
 	char identity[ND_NAME_SIZE];	/* set once authenticated */
 	char export_name[ND_NAME_SIZE];
 	struct export *exp;
@@ -63,9 +66,31 @@ struct conn {
 static enum nd_key_kind lookup_key(void *ctx, const char *identity,
 				   uint8_t key[ND_KEY_SIZE])
 {
-	struct server_gen *gen = ctx;
+	struct conn *c = ctx;
 
-	return nd_keyring_lookup(&gen->keys, identity, key);
+	return nd_keyring_lookup(&c->gen->keys, identity, key);
+}
+
+static struct server_limits limits_of(const struct server_config *cfg)
+{
+	return (struct server_limits){ cfg->max_connections, cfg->max_connections_per_identity };
+}
+
+/* docs/protocol.md, "Admission": asked before any key is looked up. */
+static unsigned int admit(void *ctx, const struct nd_hello_names *names)
+{
+	struct conn *c = ctx;
+	struct server_limits limits = limits_of(&c->gen->cfg);
+
+	/* a LIST connection takes no place: it ends once the list is sent */
+	if (c->link.crowded) {
+		c->admission = SERVER_CROWDED;
+		return BUSY_RETRY_AFTER_MS;
+	}
+	if (names->flags & ND_HELLO_LIST)
+		return 0;
+	c->admission = server_room(c->srv, names->identity, &limits);
+	return c->admission == SERVER_ADMIT ? 0 : BUSY_RETRY_AFTER_MS;
 }
 
 /* The canonical text of the connection's local address; IPv4-mapped as IPv4. */
@@ -97,7 +122,7 @@ static bool is_loopback(const char *addr)
 /* docs/protocol.md, "Server names" */
 static bool answers_to(void *ctx, int fd, const char *name)
 {
-	struct server_gen *gen = ctx;
+	const struct server_gen *gen = ((struct conn *)ctx)->gen;
 	char local[INET6_ADDRSTRLEN];
 
 	for (size_t i = 0; i < gen->cfg.server_name_count; i++)
@@ -323,27 +348,57 @@ static void send_list(struct conn *c)
 	free(buf);
 }
 
+static struct log_limit busy_answers = LOG_LIMIT_INIT;
+
+/* Why a connection found no room, for the log. */
+static void log_no_room(struct conn *c, const char *told)
+{
+	const struct server_config *cfg = &c->gen->cfg;
+
+	if (c->admission == SERVER_CROWDED)
+		log_limited(&busy_answers, LOG_INFO, &c->peer, "%s: %u handshakes are open "
+			    "from this address", told, MAX_HANDSHAKES_PER_ADDRESS);
+	else if (c->admission == SERVER_STOPPING)
+		log_limited(&busy_answers, LOG_INFO, &c->peer, "%s: the server is stopping", told);
+	else if (c->admission == SERVER_IDENTITY_FULL)
+		log_limited(&busy_answers, LOG_INFO, &c->peer, "%s: identity '%s' is at "
+			    "max-connections-per-identity (%u)", told, c->hello.identity,
+			    cfg->max_connections_per_identity);
+	else
+		log_limited(&busy_answers, LOG_INFO, &c->peer, "%s: at max-connections (%u)",
+			    told, cfg->max_connections);
+}
+
 /* Authenticates the client and picks its export; false ends the connection. */
 static bool handshake(struct conn *c)
 {
 	struct server *srv = c->srv;
 	const struct server_config *cfg = &c->gen->cfg;
-	const struct nd_accept_ops ops = { lookup_key, answers_to, c->gen };
+	const struct nd_accept_ops ops = { lookup_key, answers_to, admit, c };
+	struct server_limits limits = limits_of(cfg);
 	enum nd_accept_result r;
 	const struct export_config *ec;
 	char err[400];
 	int error = 0;
 
 	r = nd_session_accept(&c->s, &ops, &c->hello, &c->key_kind);
+	if (r == ND_ACCEPT_BUSY) {
+		log_no_room(c, "told busy before the handshake");
+		return false;
+	}
 	if (r != ND_ACCEPT_OK) {
 		log_handshake_failure(c, r);
 		return false;
 	}
 	nd_session_set_deadline(&c->s, 0);
-	if (!server_peer_promote(srv, &c->link, cfg->max_connections)) {
-		log_msg(LOG_WARNING, &c->peer, "refused: server is stopping or at "
-			"max-connections (%u)", cfg->max_connections);
-		return false;
+	if (!(c->hello.flags & ND_HELLO_LIST)) {
+		c->admission = server_peer_promote(srv, &c->link, c->hello.identity, &limits);
+		if (c->admission != SERVER_ADMIT) {
+			/* others took the last places while this one authenticated */
+			log_no_room(c, "told FULL after the handshake");
+			send_info(c, ND_ERR_FULL);
+			return false;
+		}
 	}
 	if (cfg->rekey_records)
 		c->s.rekey_records = cfg->rekey_records;
@@ -475,7 +530,6 @@ int conn_start(struct server *srv, int fd, const struct sockaddr *addr,
 	c->link.fd = fd;
 	c->peer.address = c->address;
 	nd_session_init(&c->s, fd);
-	nd_session_set_deadline(&c->s, c->gen->cfg.handshake_timeout_s);
 	pthread_mutex_init(&c->recv_lock, NULL);
 	pthread_mutex_init(&c->send_lock, NULL);
 	pthread_mutex_init(&c->lock, NULL);
@@ -487,6 +541,9 @@ int conn_start(struct server *srv, int fd, const struct sockaddr *addr,
 		server_gen_put(srv, c->gen);
 		goto fail;
 	}
+	/* a crowded one only waits for its ClientHello, to be told busy */
+	nd_session_set_deadline(&c->s, c->link.crowded ? CROWDED_HELLO_TIMEOUT_S :
+					c->gen->cfg.handshake_timeout_s);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);

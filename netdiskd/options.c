@@ -199,6 +199,7 @@ int options_build_config(const struct options *o, struct server_config *cfg)
 	char err[512];
 
 	cfg->max_connections = 256;
+	cfg->max_connections_per_identity = 16;
 	cfg->handshake_timeout_s = ND_HANDSHAKE_TIMEOUT_S;
 	if (o->config_path || !o->file) {
 		const char *path = o->config_path ? o->config_path : DEFAULT_CONFIG_PATH;

@@ -1,17 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
 #include "server.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "log.h"
 #include "verifier.h"
-
-enum {
-	MAX_HANDSHAKES = 256,
-	MAX_HANDSHAKES_PER_ADDRESS = 64,
-};
 
 void server_init(struct server *srv)
 {
@@ -150,14 +146,20 @@ void server_free(struct server *srv)
 	pthread_cond_destroy(&srv->idle);
 }
 
-/* Closes the oldest handshake, of one address or of all; server lock held. */
-static void evict_oldest_handshake(struct server *srv, const char *host)
+/* Closes the oldest crowded handshake, else the oldest; server lock held. */
+static void evict_oldest_handshake(struct server *srv)
 {
-	struct server_peer *oldest = NULL;
+	struct server_peer *oldest = NULL, *oldest_crowded = NULL;
 
-	for (struct server_peer *p = srv->peers; p; p = p->next)
-		if (!p->authenticated && !p->evicted && (!host || !strcmp(p->host, host)))
-			oldest = p;
+	for (struct server_peer *p = srv->peers; p; p = p->next) {
+		if (p->authenticated || p->evicted)
+			continue;
+		oldest = p;
+		if (p->crowded)
+			oldest_crowded = p;
+	}
+	if (oldest_crowded)
+		oldest = oldest_crowded;
 	if (!oldest)
 		return;
 	oldest->evicted = true;
@@ -174,11 +176,11 @@ bool server_peer_add(struct server *srv, struct server_peer *c)
 	ok = !srv->stopping;
 	if (ok) {
 		for (struct server_peer *o = srv->peers; o; o = o->next)
-			same += !o->authenticated && !o->evicted && !strcmp(o->host, c->host);
-		if (same >= MAX_HANDSHAKES_PER_ADDRESS)
-			evict_oldest_handshake(srv, c->host);
+			same += !o->authenticated && !o->evicted && !o->crowded &&
+				!strcmp(o->host, c->host);
+		c->crowded = same >= MAX_HANDSHAKES_PER_ADDRESS;
 		if (srv->handshake_count >= MAX_HANDSHAKES)
-			evict_oldest_handshake(srv, NULL);
+			evict_oldest_handshake(srv);
 		c->next = srv->peers;
 		if (c->next)
 			c->next->prev = c;
@@ -190,20 +192,49 @@ bool server_peer_add(struct server *srv, struct server_peer *c)
 	return ok;
 }
 
-bool server_peer_promote(struct server *srv, struct server_peer *c,
-			 unsigned int max_connections)
+/* Server lock held. */
+static enum server_admission room(const struct server *srv, const char *identity,
+				  const struct server_limits *limits)
 {
-	bool ok;
+	unsigned int same = 0;
+
+	if (srv->stopping)
+		return SERVER_STOPPING;
+	if (srv->conn_count >= limits->total)
+		return SERVER_FULL;
+	for (const struct server_peer *p = srv->peers; p && same < limits->per_identity;
+	     p = p->next)
+		same += p->authenticated && !strcmp(p->identity, identity);
+	return same < limits->per_identity ? SERVER_ADMIT : SERVER_IDENTITY_FULL;
+}
+
+enum server_admission server_room(struct server *srv, const char *identity,
+				  const struct server_limits *limits)
+{
+	enum server_admission a;
 
 	pthread_mutex_lock(&srv->lock);
-	ok = !srv->stopping && !c->evicted && srv->conn_count < max_connections;
-	if (ok) {
+	a = room(srv, identity, limits);
+	pthread_mutex_unlock(&srv->lock);
+	return a;
+}
+
+enum server_admission server_peer_promote(struct server *srv, struct server_peer *c,
+					  const char *identity,
+					  const struct server_limits *limits)
+{
+	enum server_admission a;
+
+	pthread_mutex_lock(&srv->lock);
+	a = c->evicted ? SERVER_STOPPING : room(srv, identity, limits);
+	if (a == SERVER_ADMIT) {
+		snprintf(c->identity, sizeof(c->identity), "%s", identity);
 		c->authenticated = true;
 		srv->handshake_count--;
 		srv->conn_count++;
 	}
 	pthread_mutex_unlock(&srv->lock);
-	return ok;
+	return a;
 }
 
 void server_peer_remove(struct server *srv, struct server_peer *c)

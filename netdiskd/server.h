@@ -13,6 +13,13 @@
 #include "config.h"
 #include "export.h"
 #include "nd_keys.h"
+#include <netdisk/wire.h>
+
+/* docs/protocol.md, "Unauthenticated connections" */
+enum {
+	MAX_HANDSHAKES = 256,
+	MAX_HANDSHAKES_PER_ADDRESS = 64,
+};
 
 /* A connection as the server counts it; the fields are under server.lock. */
 struct server_peer {
@@ -21,6 +28,22 @@ struct server_peer {
 	char host[INET6_ADDRSTRLEN];		/* the client's address, no port */
 	bool authenticated;
 	bool evicted;				/* told to go, to make room */
+	bool crowded;				/* its address had its fill: to be told busy */
+	char identity[ND_NAME_SIZE];		/* once authenticated: as claimed */
+};
+
+/* docs/protocol.md, "Admission": what authenticated connections may number. */
+struct server_limits {
+	unsigned int total;			/* max-connections */
+	unsigned int per_identity;		/* max-connections-per-identity */
+};
+
+enum server_admission {
+	SERVER_ADMIT,
+	SERVER_FULL,				/* at limits.total */
+	SERVER_IDENTITY_FULL,			/* at limits.per_identity */
+	SERVER_CROWDED,				/* its address has its fill of handshakes */
+	SERVER_STOPPING,
 };
 
 /*
@@ -69,13 +92,22 @@ struct export *server_find_export(const struct server_gen *gen, const char *name
 /*
  * A new connection, unauthenticated. Handshakes never take an authenticated
  * connection's place: they have limits of their own (docs/protocol.md,
- * "Unauthenticated connections"), where the oldest makes room by being shut
- * down. Fails only once the server is stopping.
+ * "Unauthenticated connections"). One from an address that has its fill is
+ * marked crowded, to be told busy; at the limit of all, the oldest crowded
+ * one, else the oldest, makes room by being shut down. Fails only once the
+ * server is stopping.
  */
 bool server_peer_add(struct server *srv, struct server_peer *p);
-/* Authenticated: takes one of max_connections, if one is free. */
-bool server_peer_promote(struct server *srv, struct server_peer *p,
-			 unsigned int max_connections);
+/*
+ * Whether a connection of identity would find room now. The answer may be
+ * out of date at once: server_peer_promote() asks again and decides.
+ */
+enum server_admission server_room(struct server *srv, const char *identity,
+				  const struct server_limits *limits);
+/* Authenticated as identity: takes a place within limits, if one is free. */
+enum server_admission server_peer_promote(struct server *srv, struct server_peer *p,
+					  const char *identity,
+					  const struct server_limits *limits);
 void server_peer_remove(struct server *srv, struct server_peer *p);
 /* Refuses new connections, stops every one from reading, waits until all end. */
 void server_stop_peers(struct server *srv);

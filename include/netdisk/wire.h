@@ -53,7 +53,10 @@ enum nd_hello_status {
 	ND_HELLO_OK = 0,
 	ND_HELLO_VERSION = 1,			/* version holds the server's */
 	ND_HELLO_WRONG_SERVER = 2,		/* server_name is not this server */
+	ND_HELLO_BUSY = 3,			/* at a connection limit: retry_after_ms */
 };
+
+#define ND_RETRY_AFTER_MAX_MS 60000	/* the largest retry_after a server sends */
 
 /* The part of every hello, of any version, that a server reads first. */
 struct nd_hello_prefix {
@@ -66,7 +69,10 @@ struct nd_server_hello {
 	__be32 magic;
 	__be16 version;
 	__be16 status;				/* enum nd_hello_status */
-	__u8 nonce[ND_NONCE_SIZE];
+	union {
+		__u8 nonce[ND_NONCE_SIZE];	/* status OK */
+		__be32 retry_after_ms;		/* status BUSY; the rest is zero */
+	};
 	__u8 share[ND_SHARE_SIZE];		/* ephemeral X25519 public key */
 };
 
@@ -150,6 +156,7 @@ enum nd_status {
 	ND_ERR_NO_EXPORT = 7,
 	ND_ERR_DENIED = 8,
 	ND_ERR_BUSY = 9,			/* INFO: another process holds it */
+	ND_ERR_FULL = 10,			/* INFO: a limit was reached meanwhile */
 };
 
 struct nd_reply {

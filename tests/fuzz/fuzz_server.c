@@ -37,6 +37,12 @@ static bool answers_to(void *ctx, int fd, const char *name)
 	return name[0] != 'x';
 }
 
+static unsigned int admit(void *ctx, const struct nd_hello_names *names)
+{
+	(void)ctx;
+	return names->identity[0] == 'b' ? 1000 : 0;
+}
+
 /* Hands data to a socket; returns the other end, or -1. */
 static int feed(const uint8_t *data, size_t len)
 {
@@ -57,7 +63,7 @@ static int feed(const uint8_t *data, size_t len)
 
 static void fuzz_handshake(const uint8_t *data, size_t len)
 {
-	static const struct nd_accept_ops ops = { lookup, answers_to, NULL };
+	static const struct nd_accept_ops ops = { lookup, answers_to, admit, NULL };
 	struct nd_hello_names names;
 	enum nd_key_kind kind;
 	struct nd_session s;

@@ -44,7 +44,22 @@ static bool answers_to(void *ctx, int fd, const char *name)
 	return !strcasecmp(name, "store1");
 }
 
-static const struct nd_accept_ops ops = { lookup, answers_to, NULL };
+static int lookups;	/* admission must come before any key is looked up */
+
+static unsigned int admit(void *ctx, const struct nd_hello_names *names)
+{
+	(void)ctx;
+	return !strcmp(names->identity, "crowded") ? 1234 : 0;
+}
+
+static enum nd_key_kind counted_lookup(void *ctx, const char *identity,
+				       uint8_t key[ND_KEY_SIZE])
+{
+	lookups++;
+	return lookup(ctx, identity, key);
+}
+
+static const struct nd_accept_ops ops = { counted_lookup, answers_to, admit, NULL };
 
 static struct nd_hello_names names_of(const char *identity, const char *export_name,
 				      const char *server_name)
@@ -210,6 +225,26 @@ static void test_wrong_server_name(void)
 	nd_session_free(&sv.s);
 }
 
+/* A server at its limits says BUSY, with its hint, and looks up no key. */
+static void test_busy_before_any_key(void)
+{
+	struct server_side sv = { 0 };
+	struct nd_session cs;
+	pthread_t t;
+
+	lookups = 0;
+	CHECK(run_pair(&sv, &cs, "crowded", "", alice_key, &t) != 0);
+	pthread_join(t, NULL);
+	CHECK(sv.result == ND_ACCEPT_BUSY);
+	CHECK(cs.connect_failure == ND_CONNECT_BUSY);
+	CHECK(cs.retry_after_ms == 1234);
+	CHECK(strstr(cs.error, "busy") != NULL);
+	CHECK(lookups == 0);
+	close(cs.fd);
+	nd_session_free(&cs);
+	nd_session_free(&sv.s);
+}
+
 /* A peer that sends nothing meets the deadline, not a per-read timeout. */
 static void test_deadline(void)
 {
@@ -353,6 +388,7 @@ int main(void)
 	test_unknown_identity();
 	test_default_key_is_reported();
 	test_wrong_server_name();
+	test_busy_before_any_key();
 	test_deadline();
 	test_malformed_hellos();
 	return check_report("test_handshake");
