@@ -592,6 +592,9 @@ static int nd_info_error(struct nd_conn *c, u32 status)
 		nd_conn_err(c, "export '%s' is in use by another process on the server\n",
 			    c->target->export_name);
 		return -EBUSY;
+	case ND_ERR_FULL:
+		/* the last place went while we authenticated: the caller retries */
+		return -EAGAIN;
 	default:
 		nd_conn_err(c, "server refused the export (status %u)\n", status);
 		return -EIO;
@@ -673,6 +676,12 @@ static int nd_connect_and_handshake(struct nd_conn *c, struct socket *sock,
 	if (!ret)
 		ret = nd_read_info(c, sock, deadline, info);
 	return ret;
+}
+
+unsigned int nd_conn_busy_hint_ms(const struct nd_conn *c)
+{
+	/* INFO FULL carries no hint */
+	return c->hs.retry_after_ms ? c->hs.retry_after_ms : 1000;
 }
 
 int nd_conn_open(struct nd_conn *c, struct nd_export_info *info)

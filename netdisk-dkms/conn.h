@@ -127,8 +127,13 @@ int nd_conn_init(struct nd_conn *c, const struct nd_target *t,
 		 const struct nd_conn_ops *ops, int disk_index,
 		 unsigned int index);
 void nd_conn_destroy(struct nd_conn *c);
-/* Connects and authenticates; allocates only under memalloc_noio. */
+/*
+ * Connects and authenticates; allocates only under memalloc_noio. -EAGAIN:
+ * the server is at a connection limit (docs/protocol.md, "Admission"), and
+ * nd_conn_busy_hint_ms() says how long it asked us to wait.
+ */
 int nd_conn_open(struct nd_conn *c, struct nd_export_info *info);
+unsigned int nd_conn_busy_hint_ms(const struct nd_conn *c);
 /* Installs the socket callbacks: from now on io_work sends and receives. */
 void nd_conn_start(struct nd_conn *c);
 /* Ends the socket once: ops->failed follows. Safe from any context. */

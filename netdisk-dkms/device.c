@@ -8,8 +8,10 @@
 
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
+#include <linux/delay.h>
 #include <linux/idr.h>
 #include <linux/module.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 
 #include "compat.h"
@@ -369,6 +371,15 @@ static void nd_queue_give_up(struct nd_queue *q)
 	blk_mq_kick_requeue_list(q->dev->disk->queue);
 }
 
+/* A busy server's hint, doubled per refusal in a row up to 10 s, plus jitter. */
+static unsigned int nd_busy_wait_ms(struct nd_conn *c, unsigned int refusals)
+{
+	unsigned int ms = min(nd_conn_busy_hint_ms(c) << min(refusals, 4U), 10000U);
+
+	/* clients refused together must not all come back together */
+	return ms + get_random_u32() % (ms + 1);
+}
+
 static void nd_recover_work(struct work_struct *work)
 {
 	struct nd_queue *q = container_of(work, struct nd_queue, recover_work);
@@ -417,6 +428,8 @@ static void nd_recover_work(struct work_struct *work)
 			nd_queue_give_up(q);
 			return;
 		}
+		if (ret == -EAGAIN)
+			delay_ms = max(delay_ms, nd_busy_wait_ms(&q->conn, 0));
 		wait_event_timeout(dev->wait, READ_ONCE(dev->removing),
 				   msecs_to_jiffies(delay_ms));
 		delay_ms = min(delay_ms * 2, 5000U);
@@ -451,6 +464,37 @@ static void nd_queues_free(struct nd_device *dev, unsigned int count)
 	kfree(dev->queues);
 }
 
+/*
+ * Opens a connection for attach. A server at its connection limit is asked
+ * again until dead_timeout has passed; a signal to the attaching process
+ * ends the wait.
+ */
+static int nd_queue_open_waiting(struct nd_device *dev, struct nd_queue *q,
+				 struct nd_export_info *info)
+{
+	unsigned long end = jiffies + nd_dead_timeout_s * HZ;
+	unsigned int refusals = 0;
+
+	for (;;) {
+		unsigned int wait_ms;
+		int ret = nd_conn_open(&q->conn, info);
+
+		if (ret != -EAGAIN)
+			return ret;
+		wait_ms = nd_busy_wait_ms(&q->conn, refusals);
+		if (time_after(jiffies + msecs_to_jiffies(wait_ms), end)) {
+			pr_err("netdisk%d (%s): server still busy after %u s\n",
+			       dev->index, dev->target.host, nd_dead_timeout_s);
+			return -EAGAIN;
+		}
+		if (!refusals++)
+			pr_info("netdisk%d (%s): server busy, retrying\n",
+				dev->index, dev->target.host);
+		if (msleep_interruptible(wait_ms))
+			return -EINTR;
+	}
+}
+
 static int nd_queues_open(struct nd_device *dev, unsigned int *opened)
 {
 	unsigned int i;
@@ -470,7 +514,7 @@ static int nd_queues_open(struct nd_device *dev, unsigned int *opened)
 		if (ret)
 			return ret;
 		(*opened)++;
-		ret = nd_conn_open(&q->conn, i ? &info : &dev->info);
+		ret = nd_queue_open_waiting(dev, q, i ? &info : &dev->info);
 		if (ret)
 			return ret;
 		if (i && !nd_same_export(&info, &dev->info)) {

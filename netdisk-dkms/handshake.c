@@ -90,16 +90,25 @@ static int nd_read_server_hello(struct nd_handshake *hs, struct socket *sock,
 			  t->server_name);
 		return -EHOSTUNREACH;
 	}
-	if (sh->status) {
+	if (sh->status && be16_to_cpu(sh->status) != ND_HELLO_BUSY) {
 		nd_hs_err(idx, t, "server refused the hello (status %u)\n",
 			  be16_to_cpu(sh->status));
 		return -EPROTO;
 	}
 	ret = nd_sock_xfer_until(sock, (u8 *)sh + sizeof(*pre),
 				 sizeof(*sh) - sizeof(*pre), false, deadline);
-	if (ret)
+	if (ret) {
 		nd_hs_err(idx, t, "hello cut short (%d)\n", ret);
-	return ret;
+		return ret;
+	}
+	if (sh->status) {
+		u32 ms = be32_to_cpu(sh->retry_after_ms);
+
+		/* at a connection limit, before any key was used: the caller retries */
+		hs->retry_after_ms = ms && ms <= ND_RETRY_AFTER_MAX_MS ? ms : 1000;
+		return -EAGAIN;
+	}
+	return 0;
 }
 
 static void nd_handshake_wipe(struct nd_handshake *hs)
@@ -113,6 +122,7 @@ int nd_handshake_run(struct nd_handshake *hs, struct socket *sock,
 	int ret;
 
 	nd_handshake_wipe(hs);
+	hs->retry_after_ms = 0;
 	hs->ch.magic = cpu_to_be32(ND_MAGIC);
 	hs->ch.version = cpu_to_be16(ND_VERSION);
 	memcpy(hs->ch.identity, t->identity, strlen(t->identity));

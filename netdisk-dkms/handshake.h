@@ -26,6 +26,8 @@ struct nd_target {
 /* Kept from attach to detach, so that a reconnect allocates nothing. */
 struct nd_handshake {
 	struct crypto_shash *hmac;
+	/* after -EAGAIN from a BUSY ServerHello: its hint; else 0 */
+	unsigned int retry_after_ms;
 	struct nd_client_hello ch;
 	struct nd_server_hello sh;
 	struct nd_handshake_keys k;

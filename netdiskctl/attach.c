@@ -143,6 +143,10 @@ static int attach_uri(const struct client_opts *o, const struct nd_uri *uri, con
 	if (rc == -EBUSY)
 		die_status(EXIT_BUSY, "attaching %s failed: the export is in use by another "
 			   "process on the server", what);
+	if (rc == -EAGAIN)
+		die_status(EXIT_BUSY, "attaching %s failed: the server stayed at its connection "
+			   "limit, or restarted while the disk attached; try again (see the "
+			   "kernel log)", what);
 	if (rc == -EIO)
 		die_status(EXIT_IO, "attaching %s failed: %s (see the kernel log)", what,
 			   strerror(-rc));

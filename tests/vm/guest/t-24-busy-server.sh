@@ -1,0 +1,65 @@
+# Admission (docs/protocol.md): a server at its connection limits answers
+# BUSY, and the module waits its turn. The limit is one connection per
+# identity; the disk wants two. Attach waits, saying so, until a reload
+# makes room. After a restart under that limit again, the second connection
+# reconnects only once a reload makes room.
+. /test/lib.sh
+setup_exports
+conf() {	# conf N: the exports with max-connections-per-identity N
+	sed "1a max-connections-per-identity = $1" /srv/netdiskd.conf > /srv/t24.conf
+}
+busy_told() { grep -c "told busy before the handshake: identity" /srv/t24.log; }
+start24() {
+	/usr/sbin/netdiskd --config /srv/t24.conf --listen 127.0.0.1:26547 >> /srv/t24.log 2>&1 &
+	echo $! > /srv/t24.pid
+	wait_listen
+}
+reload24() { conf "$1"; kill -HUP "$(cat /srv/t24.pid)"; sleep 0.5; }
+
+conf 1
+: > /srv/t24.log
+start24
+check insmod /test/netdisk.ko
+attach connections=2 &
+apid=$!
+sleep 3
+kill -0 $apid 2>/dev/null || die "attach ended although the server had no room for its second connection"
+dmesg | grep -q "netdisk0 (127.0.0.1): server busy, retrying" || die "the kernel log does not say it retries"
+[ "$(busy_told)" -ge 2 ] || die "the server told busy $(busy_told) times, not at least 2"
+grep -q "rejected the key\|wrong key" /srv/t24.log && die "a busy answer was logged as a key failure"
+reload24 2
+wait $apid || die "attach failed once the server had room"
+wait_dev netdisk0
+$DD if=/dev/urandom of=/srv/t24.data bs=1M count=4 2>/dev/null
+check $DD if=/srv/t24.data of=/dev/netdisk0 bs=1M oflag=direct conv=fsync 2>/dev/null
+echo "attach: waited while told busy, attached once there was room"
+
+# a restart under the limit of one: one connection comes back, the other is told busy
+conf 1
+kill -KILL "$(cat /srv/t24.pid)"
+sleep 0.5
+before=$(busy_told)
+back=$(dmesg | grep -c 're-established')
+start24
+i=0
+while [ "$(busy_told)" -le "$before" ]; do
+	i=$((i + 1))
+	[ $i -gt 150 ] && die "no reconnect was told busy"
+	sleep 0.1
+done
+[ "$(dmesg | grep -c 're-established')" -lt $((back + 2)) ] ||
+	die "both connections came back although the server had room for one"
+reload24 2
+i=0
+while [ "$(dmesg | grep -c 're-established')" -lt $((back + 2)) ]; do
+	i=$((i + 1))
+	[ $i -gt 200 ] && die "the connection told busy did not reconnect after the reload"
+	sleep 0.1
+done
+[ "$(attr netdisk0 state)" = connected ] || die "not connected again"
+check $DD if=/srv/t24.data of=/dev/netdisk0 bs=1M seek=8 oflag=direct conv=fsync 2>/dev/null
+[ "$(sha_of /dev/netdisk0 8 4 direct)" = "$(sha_of /srv/t24.data 0 4)" ] || die "data after the reconnect"
+echo "reconnect: told busy after a restart, reconnected once there was room"
+check detach netdisk0
+check rmmod netdisk
+kill "$(cat /srv/t24.pid)"
