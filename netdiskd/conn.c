@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "nd_crypto.h"
 #include "nd_session.h"
 #include "protocol.h"
 #include "record-buf.h"
@@ -369,13 +370,44 @@ static void log_no_room(struct conn *c, const char *told)
 			    told, cfg->max_connections);
 }
 
+/*
+ * The handshake used the keys of the generation the connection was accepted
+ * under. A reload since then applies now: the connection goes on under the
+ * current generation, and only if that still holds the key it authenticated
+ * with. False if it does not.
+ */
+static bool adopt_current_gen(struct conn *c)
+{
+	struct server_gen *now = server_gen_get(c->srv);
+	uint8_t then_key[ND_KEY_SIZE], now_key[ND_KEY_SIZE];
+	enum nd_key_kind then_kind, now_kind;
+	bool same;
+
+	if (now == c->gen) {
+		server_gen_put(c->srv, now);
+		return true;
+	}
+	then_kind = nd_keyring_lookup(&c->gen->keys, c->hello.identity, then_key);
+	now_kind = nd_keyring_lookup(&now->keys, c->hello.identity, now_key);
+	same = then_kind == now_kind && nd_equal_ct(then_key, now_key, ND_KEY_SIZE);
+	nd_wipe(then_key, sizeof(then_key));
+	nd_wipe(now_key, sizeof(now_key));
+	if (!same) {
+		server_gen_put(c->srv, now);
+		return false;
+	}
+	server_gen_put(c->srv, c->gen);
+	c->gen = now;
+	return true;
+}
+
 /* Authenticates the client and picks its export; false ends the connection. */
 static bool handshake(struct conn *c)
 {
 	struct server *srv = c->srv;
-	const struct server_config *cfg = &c->gen->cfg;
+	const struct server_config *cfg;
 	const struct nd_accept_ops ops = { lookup_key, answers_to, admit, c };
-	struct server_limits limits = limits_of(cfg);
+	struct server_limits limits;
 	enum nd_accept_result r;
 	const struct export_config *ec;
 	char err[400];
@@ -391,6 +423,14 @@ static bool handshake(struct conn *c)
 		return false;
 	}
 	nd_session_set_deadline(&c->s, 0);
+	if (!adopt_current_gen(c)) {
+		log_msg(LOG_WARNING, &c->peer, "refused '%s': a reload removed or changed the "
+			"key it authenticated with", c->hello.identity);
+		send_info(c, ND_ERR_DENIED);
+		return false;
+	}
+	cfg = &c->gen->cfg;
+	limits = limits_of(cfg);
 	if (!(c->hello.flags & ND_HELLO_LIST)) {
 		c->admission = server_peer_promote(srv, &c->link, c->hello.identity, &limits);
 		if (c->admission != SERVER_ADMIT) {

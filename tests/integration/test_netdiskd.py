@@ -959,6 +959,54 @@ class NetdiskdTest(Harness):
         self.assertEqual(out.split(), ["ok", "ok", "ok"])
         self.assertEqual(srv.stop(), 0)
 
+    def test_a_reload_during_the_handshake_applies_when_it_completes(self):
+        """A connection accepted before a SIGHUP finishes its handshake under
+        the configuration current then: a key the reload removed, or
+        changed, no longer opens an export."""
+        if subprocess.run(["strace", "-o", "/dev/null", "true"], capture_output=True).returncode:
+            self.skipTest("strace cannot trace here")
+        disk = self.image("disk.img", MiB)
+        alice = self.keygen()
+        keys = self.write_key("keys", "alice " + alice)
+        client_key = self.write_key("alice.key", alice)
+        srv = self.server("--file", disk, "--key-file", keys, "--handshake-timeout", "30")
+
+        def held_info():
+            # the third sendto is ClientFinished (after getaddrinfo's netlink
+            # query and the ClientHello): hold it 3 s
+            return subprocess.Popen(
+                ["strace", "-qq", "-o", "/dev/null", "-e", "trace=sendto",
+                 "-e", "inject=sendto:delay_enter=3000000:when=3",
+                 os.path.join(BUILD, "netdiskctl"), "info", "--key-file", client_key,
+                 "--identity", "alice", self.uri(srv.port)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+        def reload(lines, n):
+            self.write_key("keys", lines)
+            srv.proc.send_signal(signal.SIGHUP)
+            deadline = time.time() + 10
+            while srv.text().count("reloaded") < n:
+                self.assertLess(time.time(), deadline, srv.text())
+                time.sleep(0.02)
+
+        for n, lines in ((1, "bob " + self.keygen()), (3, "alice " + self.keygen())):
+            if n > 1:
+                reload("alice " + alice, n - 1)
+            p = held_info()
+            time.sleep(1)           # its hello is in; its ClientFinished is held
+            reload(lines, n)        # alice's key removed, then changed
+            out, err = p.communicate(timeout=60)
+            self.assertEqual(p.returncode, 5, "reload %d: %s%s" % (n, out, err))
+            self.assertNotIn("size:", out)
+        self.assertEqual(srv.text().count("a reload removed or changed the key"), 2)
+        # a reload that keeps the key lets such a connection through
+        reload("alice " + alice, 4)
+        p = held_info()
+        time.sleep(1)
+        reload("alice %s\nbob %s" % (alice, self.keygen()), 5)
+        out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 0, err)
+
     def test_open_failure_under_the_unit_names_the_directive(self):
         # INVOCATION_ID says systemd started us: the unit's sandbox is the likely cause
         for env, hint in (({"INVOCATION_ID": "0" * 32}, "DeviceAllow="), ({}, None)):
