@@ -24,7 +24,6 @@ enum {
 	CONN_WORKERS = 4,	/* requests read or run at once */
 	CONN_SEND_TIMEOUT_S = 60,
 	BUSY_RETRY_AFTER_MS = 1000,	/* the hint of a BUSY ServerHello */
-	CROWDED_HELLO_TIMEOUT_S = 2,
 };
 
 struct job {
@@ -581,9 +580,7 @@ int conn_start(struct server *srv, int fd, const struct sockaddr *addr,
 		server_gen_put(srv, c->gen);
 		goto fail;
 	}
-	/* a crowded one only waits for its ClientHello, to be told busy */
-	nd_session_set_deadline(&c->s, c->link.crowded ? CROWDED_HELLO_TIMEOUT_S :
-					c->gen->cfg.handshake_timeout_s);
+	nd_session_set_deadline(&c->s, c->gen->cfg.handshake_timeout_s);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);

@@ -83,7 +83,7 @@ static int bind_one(const char *spec, const char *default_port, int *fds,
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (res->ai_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 128))
+	if (bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, SOMAXCONN))
 		goto fail;
 	freeaddrinfo(res);
 	fds[(*count)++] = fd;

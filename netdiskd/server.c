@@ -146,24 +146,21 @@ void server_free(struct server *srv)
 	pthread_cond_destroy(&srv->idle);
 }
 
-/* Closes the oldest crowded handshake, else the oldest; server lock held. */
-static void evict_oldest_handshake(struct server *srv)
+/* Closes the oldest handshake, crowded or not; server lock held. */
+static void evict_oldest_handshake(struct server *srv, bool crowded)
 {
-	struct server_peer *oldest = NULL, *oldest_crowded = NULL;
+	struct server_peer *oldest = NULL;
 
-	for (struct server_peer *p = srv->peers; p; p = p->next) {
-		if (p->authenticated || p->evicted)
-			continue;
-		oldest = p;
-		if (p->crowded)
-			oldest_crowded = p;
-	}
-	if (oldest_crowded)
-		oldest = oldest_crowded;
+	for (struct server_peer *p = srv->peers; p; p = p->next)
+		if (!p->authenticated && !p->evicted && p->crowded == crowded)
+			oldest = p;
 	if (!oldest)
 		return;
 	oldest->evicted = true;
-	srv->handshake_count--;
+	if (crowded)
+		srv->crowded_count--;
+	else
+		srv->handshake_count--;
 	shutdown(oldest->fd, SHUT_RDWR);
 }
 
@@ -179,14 +176,19 @@ bool server_peer_add(struct server *srv, struct server_peer *c)
 			same += !o->authenticated && !o->evicted && !o->crowded &&
 				!strcmp(o->host, c->host);
 		c->crowded = same >= MAX_HANDSHAKES_PER_ADDRESS;
-		if (srv->handshake_count >= MAX_HANDSHAKES)
-			evict_oldest_handshake(srv);
+		if (c->crowded && srv->crowded_count >= MAX_CROWDED)
+			evict_oldest_handshake(srv, true);
+		else if (!c->crowded && srv->handshake_count >= MAX_HANDSHAKES)
+			evict_oldest_handshake(srv, false);
 		c->next = srv->peers;
 		if (c->next)
 			c->next->prev = c;
 		srv->peers = c;
 		srv->live_count++;
-		srv->handshake_count++;
+		if (c->crowded)
+			srv->crowded_count++;
+		else
+			srv->handshake_count++;
 	}
 	pthread_mutex_unlock(&srv->lock);
 	return ok;
@@ -226,7 +228,8 @@ enum server_admission server_peer_promote(struct server *srv, struct server_peer
 	enum server_admission a;
 
 	pthread_mutex_lock(&srv->lock);
-	a = c->evicted ? SERVER_STOPPING : room(srv, identity, limits);
+	a = c->evicted ? SERVER_STOPPING : c->crowded ? SERVER_CROWDED :
+	    room(srv, identity, limits);
 	if (a == SERVER_ADMIT) {
 		snprintf(c->identity, sizeof(c->identity), "%s", identity);
 		c->authenticated = true;
@@ -248,6 +251,8 @@ void server_peer_remove(struct server *srv, struct server_peer *c)
 		c->next->prev = c->prev;
 	if (c->authenticated)
 		srv->conn_count--;
+	else if (!c->evicted && c->crowded)
+		srv->crowded_count--;
 	else if (!c->evicted)
 		srv->handshake_count--;
 	srv->live_count--;

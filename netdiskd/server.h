@@ -19,6 +19,7 @@
 enum {
 	MAX_HANDSHAKES = 256,
 	MAX_HANDSHAKES_PER_ADDRESS = 64,
+	MAX_CROWDED = 1024,	/* from addresses that had their fill: told busy */
 };
 
 /* A connection as the server counts it; the fields are under server.lock. */
@@ -68,6 +69,7 @@ struct server {
 	unsigned int live_count;	/* all of them */
 	unsigned int conn_count;	/* authenticated ones, <= max_connections */
 	unsigned int handshake_count;	/* handshaking ones not yet told to go */
+	unsigned int crowded_count;	/* crowded ones, apart: they take no place */
 	bool stopping;
 };
 
@@ -93,9 +95,10 @@ struct export *server_find_export(const struct server_gen *gen, const char *name
  * A new connection, unauthenticated. Handshakes never take an authenticated
  * connection's place: they have limits of their own (docs/protocol.md,
  * "Unauthenticated connections"). One from an address that has its fill is
- * marked crowded, to be told busy; at the limit of all, the oldest crowded
- * one, else the oldest, makes room by being shut down. Fails only once the
- * server is stopping.
+ * marked crowded, to be told busy once its ClientHello came; crowded ones
+ * do not count against the handshakes' limit. At either limit the oldest
+ * of its kind makes room by being shut down. Fails only once the server is
+ * stopping.
  */
 bool server_peer_add(struct server *srv, struct server_peer *p);
 /*

@@ -138,7 +138,8 @@ class AdmissionTest(base.Harness):
                               "-e", "inject=sendto:delay_enter=3000000:when=3",
                               os.path.join(base.BUILD, "netdiskctl"), "info", "--key-file",
                               keys, "--identity", "tester", self.uri(srv.port)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=base.traced_env())
         time.sleep(1)
         hog = self.hog(srv.port, keys, "hog")
         self.held(srv, 2)
@@ -188,7 +189,9 @@ class AdmissionTest(base.Harness):
             os.unlink(out)
         print("\nstorm: %d clients x 4 connections, %d failed, %d told busy, %.1f s"
               % (n, len(failed), busy, time.time() - t0), file=sys.stderr)
-        self.assertEqual(failed, [])
+        odd = [l for l in srv.text().splitlines()
+               if "connected" not in l and "told busy" not in l and "suppressed" not in l]
+        self.assertEqual(len(failed), 0, "\n".join(sorted(set(failed)) + odd[:20]))
         self.assertNotIn("rejected the key", srv.text())
 
 
