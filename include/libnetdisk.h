@@ -64,7 +64,8 @@ int netdisk_set_timeout(struct netdisk *nd, unsigned int seconds);
 /*
  * Before connecting: cb(opaque, host, wait_ms) is called, on the
  * connecting thread, before each wait for a server that answered that it
- * is at its connection limit (see netdisk_connect_uri). NULL: none.
+ * is at its connection limit (see netdisk_connect_uri). NULL: none. It must
+ * not call back into the same handle.
  */
 typedef void (*netdisk_busy_cb)(void *opaque, const char *host, unsigned int wait_ms);
 int netdisk_set_busy_callback(struct netdisk *nd, netdisk_busy_cb cb, void *opaque);

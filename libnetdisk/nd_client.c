@@ -334,18 +334,22 @@ int nd_client_open_waiting(struct nd_client *c, const struct nd_uri *uri,
 			jitter = 0;
 		wait_ms += jitter % (wait_ms + 1);
 		left = end - monotonic_s();
-		if (left * 1000 < (double)wait_ms) {
+		if (left <= 0) {
 			size_t n = strlen(err);
 
 			snprintf(err + n, err_len - n, "; still busy after %u s", wait_s);
 			return ret;
 		}
+		/* the last wait is cut to the deadline, and one more try made */
+		if (left * 1000 < (double)wait_ms)
+			wait_ms = (uint64_t)(left * 1000) + 1;
 		refusals++;
 		if (busy)
 			busy(ctx, (unsigned int)wait_ms);
-		nanosleep(&(struct timespec){ .tv_sec = (time_t)(wait_ms / 1000),
-					      .tv_nsec = (long)(wait_ms % 1000) * 1000000 },
-			  NULL);
+		struct timespec t = { .tv_sec = (time_t)(wait_ms / 1000),
+				      .tv_nsec = (long)(wait_ms % 1000) * 1000000 };
+		while (nanosleep(&t, &t) && errno == EINTR)
+			;
 	}
 }
 

@@ -76,7 +76,8 @@ void nd_client_close(struct nd_client *c);
  * connection limit (docs/protocol.md, "Admission"): each wait is the
  * server's hint doubled for each refusal in a row, at most 10 s, plus a
  * random share of as much again. Gives up with ND_CLIENT_SERVER_BUSY once
- * wait_s seconds have passed. busy(ctx, ms), if set, is told of each wait.
+ * wait_s seconds have passed (0: one try). busy(ctx, ms), if set, is told
+ * of each wait.
  */
 int nd_client_open_waiting(struct nd_client *c, const struct nd_uri *uri,
 			   const char *identity, const char *server_name,

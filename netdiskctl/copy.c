@@ -40,7 +40,8 @@ struct copy {
 	atomic_uint_fast64_t next;	/* next offset to hand out */
 	atomic_uint_fast64_t done;	/* bytes finished */
 	atomic_bool failed;
-	atomic_uint workers;	/* started: the first waits for a busy server */
+	atomic_uint workers;	/* started: the first takes probe */
+	struct nd_client *probe; /* open, admitted; the first worker's to close */
 	char error[1024];	/* a host and a session's error, whole */
 	pthread_mutex_t lock;
 };
@@ -187,27 +188,30 @@ static void *copy_worker(void *arg)
 	struct nd_client_reply r;
 	unsigned int inflight = 0, window = cp->stream && !cp->upload ? 1 : COPY_WINDOW;
 	char err[512];
-	bool first = atomic_fetch_add(&cp->workers, 1) == 0;
 	int opened;
 
 	/*
-	 * Only the first connection waits for a busy server: the others go
-	 * without, and the copy runs on the connections it got, rather than
-	 * hold some while it waits for more (docs/protocol.md, "Admission").
+	 * The first worker goes on with the connection that waited for a busy
+	 * server. The others try once: the copy runs on the connections it
+	 * got, rather than hold some while it waits for more
+	 * (docs/protocol.md, "Admission").
 	 */
-	opened = nd_client_open_waiting(&c, cp->uri, cp->o->identity,
-				     cp->o->server_name[0] ? cp->o->server_name : NULL,
-				     cp->key, first ? BUSY_WAIT_S : 0, say_busy,
-				     (void *)cp->uri->host, err, sizeof(err));
-	if (opened == ND_CLIENT_SERVER_BUSY && !first)
-		return NULL;
-	if (opened) {
-		copy_fail(cp, "%s", err);
-		return NULL;
+	if (atomic_fetch_add(&cp->workers, 1) == 0) {
+		c = *cp->probe;
+	} else {
+		opened = nd_client_open(&c, cp->uri, cp->o->identity,
+					cp->o->server_name[0] ? cp->o->server_name : NULL,
+					cp->key, err, sizeof(err));
+		if (opened == ND_CLIENT_SERVER_BUSY)
+			return NULL;
+		if (opened) {
+			copy_fail(cp, "%s", err);
+			return NULL;
+		}
+		nd_client_set_timeout(&c, IO_TIMEOUT_S);
+		if (cp->o->rekey_records)
+			c.s.rekey_records = cp->o->rekey_records;
 	}
-	nd_client_set_timeout(&c, IO_TIMEOUT_S);
-	if (cp->o->rekey_records)
-		c.s.rekey_records = cp->o->rekey_records;
 	for (;;) {
 		uint64_t off;
 		uint32_t len;
@@ -372,7 +376,7 @@ int cmd_copy(const struct client_opts *o, const char *src, const char *dst)
 		}
 	}
 	probe_size = probe.info.size;
-	nd_client_close(&probe);
+	cp.probe = &probe;
 
 	/* a stream's size may shrink under its worker: no progress bar */
 	show = !cp.stream && (o->progress || isatty(2));
@@ -381,6 +385,7 @@ int cmd_copy(const struct client_opts *o, const char *src, const char *dst)
 		if (pthread_create(&threads[started], NULL, copy_worker, &cp))
 			break;
 	if (!started) {
+		nd_client_close(&probe);
 		if (temp[0])
 			unlink(temp);
 		die("cannot start threads");

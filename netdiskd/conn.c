@@ -24,6 +24,9 @@ enum {
 	CONN_WORKERS = 4,	/* requests read or run at once */
 	CONN_SEND_TIMEOUT_S = 60,
 	BUSY_RETRY_AFTER_MS = 1000,	/* the hint of a BUSY ServerHello */
+	KEEPALIVE_IDLE_S = 30,
+	KEEPALIVE_INTERVAL_S = 10,
+	KEEPALIVE_PROBES = 3,
 };
 
 struct job {
@@ -574,6 +577,10 @@ int conn_start(struct server *srv, int fd, const struct sockaddr *addr,
 	pthread_mutex_init(&c->lock, NULL);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	/* a client that vanished gives its place back within about a minute */
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &(int){ KEEPALIVE_IDLE_S }, sizeof(int));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &(int){ KEEPALIVE_INTERVAL_S }, sizeof(int));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &(int){ KEEPALIVE_PROBES }, sizeof(int));
 	nd_set_socket_timeout(fd, SO_SNDTIMEO, CONN_SEND_TIMEOUT_S);
 
 	if (!server_peer_add(srv, &c->link)) {

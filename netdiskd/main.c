@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -144,6 +145,22 @@ static int run(struct server *srv, const struct options *o, int *lfds, size_t nl
 	}
 }
 
+/*
+ * Each connection and handshake is a descriptor: a storm of clients, or a
+ * flood, must meet the server's own limits (server.h), not a soft limit of
+ * 1024. The hard limit is the administrator's (LimitNOFILE=).
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		log_warn("cannot raise the open-file limit: %m");
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
@@ -166,6 +183,7 @@ int main(int argc, char **argv)
 		discard(gen);
 		return ret;
 	}
+	raise_fd_limit();
 	server_init(&srv);
 	gen = load(&o);
 	if (!gen || server_publish(&srv, gen))
