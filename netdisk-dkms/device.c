@@ -384,7 +384,7 @@ static void nd_recover_work(struct work_struct *work)
 {
 	struct nd_queue *q = container_of(work, struct nd_queue, recover_work);
 	struct nd_device *dev = q->dev;
-	unsigned int delay_ms = 100;
+	unsigned int delay_ms = 100, busy_refusals = 0;
 
 	if (!READ_ONCE(dev->removing))
 		pr_info("netdisk%d (%s): connection %u lost, reconnecting\n",
@@ -428,8 +428,9 @@ static void nd_recover_work(struct work_struct *work)
 			nd_queue_give_up(q);
 			return;
 		}
+		/* a busy server's own wait, as at attach, in place of ours */
 		if (ret == -EAGAIN)
-			delay_ms = max(delay_ms, nd_busy_wait_ms(&q->conn, 0));
+			delay_ms = nd_busy_wait_ms(&q->conn, busy_refusals++);
 		wait_event_timeout(dev->wait, READ_ONCE(dev->removing),
 				   msecs_to_jiffies(delay_ms));
 		delay_ms = min(delay_ms * 2, 5000U);
@@ -465,14 +466,12 @@ static void nd_queues_free(struct nd_device *dev, unsigned int count)
 }
 
 /*
- * Opens a connection for attach. A server at its connection limit is asked
- * again until dead_timeout has passed; a signal to the attaching process
- * ends the wait.
+ * Opens the first connection for attach. A server at its connection limit
+ * is asked again until end; a signal to the attaching process ends the wait.
  */
 static int nd_queue_open_waiting(struct nd_device *dev, struct nd_queue *q,
-				 struct nd_export_info *info)
+				 struct nd_export_info *info, unsigned long end)
 {
-	unsigned long end = jiffies + nd_dead_timeout_s * HZ;
 	unsigned int refusals = 0;
 
 	for (;;) {
@@ -495,8 +494,14 @@ static int nd_queue_open_waiting(struct nd_device *dev, struct nd_queue *q,
 	}
 }
 
+/*
+ * Only the first connection waits for a busy server: a disk that holds some
+ * places must not wait for more, or disks that each hold a few could wait
+ * for each other until all give up. It attaches with the connections it got.
+ */
 static int nd_queues_open(struct nd_device *dev, unsigned int *opened)
 {
+	unsigned long end = jiffies + nd_dead_timeout_s * HZ;
 	unsigned int i;
 	int ret;
 
@@ -514,7 +519,19 @@ static int nd_queues_open(struct nd_device *dev, unsigned int *opened)
 		if (ret)
 			return ret;
 		(*opened)++;
-		ret = nd_queue_open_waiting(dev, q, i ? &info : &dev->info);
+		if (!i) {
+			ret = nd_queue_open_waiting(dev, q, &dev->info, end);
+		} else {
+			ret = nd_conn_open(&q->conn, &info);
+			if (ret == -EAGAIN) {
+				pr_info("netdisk%d (%s): server busy: attaching with %u of %u connections\n",
+					dev->index, dev->target.host, i, dev->nr_queues);
+				nd_conn_destroy(&q->conn);
+				(*opened)--;
+				dev->nr_queues = i;
+				return 0;
+			}
+		}
 		if (ret)
 			return ret;
 		if (i && !nd_same_export(&info, &dev->info)) {

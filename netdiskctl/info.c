@@ -64,6 +64,7 @@ static int exit_status_of(int errnum)
 	case ENOENT:
 		return EXIT_NO_EXPORT;
 	case EBUSY:
+	case EAGAIN:
 		return EXIT_BUSY;
 	case EIO:
 		return EXIT_IO;
