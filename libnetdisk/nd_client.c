@@ -321,6 +321,7 @@ int nd_client_open_waiting(struct nd_client *c, const struct nd_uri *uri,
 		unsigned int hint = c->busy_retry_after_ms ? c->busy_retry_after_ms :
 							     FULL_RETRY_AFTER_MS;
 		uint64_t wait_ms = hint, jitter;
+		struct timespec t;
 		double left;
 
 		if (ret != ND_CLIENT_SERVER_BUSY)
@@ -346,8 +347,8 @@ int nd_client_open_waiting(struct nd_client *c, const struct nd_uri *uri,
 		refusals++;
 		if (busy)
 			busy(ctx, (unsigned int)wait_ms);
-		struct timespec t = { .tv_sec = (time_t)(wait_ms / 1000),
-				      .tv_nsec = (long)(wait_ms % 1000) * 1000000 };
+		t = (struct timespec){ .tv_sec = (time_t)(wait_ms / 1000),
+				       .tv_nsec = (long)(wait_ms % 1000) * 1000000 };
 		while (nanosleep(&t, &t) && errno == EINTR)
 			;
 	}

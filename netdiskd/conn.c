@@ -85,11 +85,11 @@ static unsigned int admit(void *ctx, const struct nd_hello_names *names)
 	struct conn *c = ctx;
 	struct server_limits limits = limits_of(&c->gen->cfg);
 
-	/* a LIST connection takes no place: it ends once the list is sent */
 	if (c->link.crowded) {
 		c->admission = SERVER_CROWDED;
 		return BUSY_RETRY_AFTER_MS;
 	}
+	/* a LIST connection takes no place: it ends once the list is sent */
 	if (names->flags & ND_HELLO_LIST)
 		return 0;
 	c->admission = server_room(c->srv, names->identity, &limits);
