@@ -256,3 +256,8 @@ int nd_aes_gcm_encrypt(const uint8_t key[32], const uint8_t *iv, size_t iv_len,
 	EVP_CIPHER_CTX_free(ctx);
 	return ret;
 }
+
+void nd_crypto_thread_end(void)
+{
+	OPENSSL_thread_stop();
+}

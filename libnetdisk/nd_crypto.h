@@ -24,6 +24,12 @@ int nd_x25519(const uint8_t priv[ND_SHARE_SIZE], const uint8_t peer[ND_SHARE_SIZ
 	      uint8_t out[ND_SHARE_SIZE]);
 bool nd_equal_ct(const void *a, const void *b, size_t len);
 void nd_wipe(void *p, size_t len);
+/*
+ * Frees what libcrypto keeps for the calling thread (its random generators)
+ * now, not at the thread's exit: for a detached thread whose end the
+ * process may not wait for.
+ */
+void nd_crypto_thread_end(void);
 
 /*
  * One direction of a record stream: the traffic secret of the current epoch,

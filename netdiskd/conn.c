@@ -486,12 +486,18 @@ static bool handshake(struct conn *c)
 	return true;
 }
 
-static void conn_free(struct conn *c)
+/* Everything a connection holds but its descriptor and its own memory. */
+static void conn_release(struct conn *c)
 {
 	nd_session_free(&c->s);
 	pthread_mutex_destroy(&c->recv_lock);
 	pthread_mutex_destroy(&c->send_lock);
 	pthread_mutex_destroy(&c->lock);
+}
+
+static void conn_free(struct conn *c)
+{
+	conn_release(c);
 	free(c);
 }
 
@@ -521,11 +527,18 @@ static void *conn_main(void *arg)
 		serve(c);
 	if (c->backend)
 		export_backend_put(c->exp, c->backend);
-	/* before the server learns this connection ended: it may then be freed */
+	/*
+	 * Before the server learns this connection ended, since the server may
+	 * then be freed and the process exit: its generation, what the session
+	 * holds, and libcrypto's state for this thread. The descriptor stays open until the server's list no
+	 * longer names it, so that a stop never shuts down a reused number.
+	 */
 	server_gen_put(c->srv, c->gen);
+	conn_release(c);
+	nd_crypto_thread_end();
 	server_peer_remove(c->srv, &c->link);
 	close(c->fd);
-	conn_free(c);
+	free(c);
 	return NULL;
 }
 

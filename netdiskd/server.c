@@ -264,8 +264,14 @@ void server_stop_peers(struct server *srv)
 {
 	pthread_mutex_lock(&srv->lock);
 	srv->stopping = true;
+	/*
+	 * A handshake under way finishes, within its deadline, and is told
+	 * FULL (or busy): shut down now, its client would read that as a
+	 * rejected key.
+	 */
 	for (struct server_peer *p = srv->peers; p; p = p->next)
-		shutdown(p->fd, SHUT_RD);
+		if (p->authenticated)
+			shutdown(p->fd, SHUT_RD);
 	while (srv->live_count)
 		pthread_cond_wait(&srv->idle, &srv->lock);
 	pthread_mutex_unlock(&srv->lock);

@@ -112,7 +112,10 @@ enum server_admission server_peer_promote(struct server *srv, struct server_peer
 					  const char *identity,
 					  const struct server_limits *limits);
 void server_peer_remove(struct server *srv, struct server_peer *p);
-/* Refuses new connections, stops every one from reading, waits until all end. */
+/*
+ * Refuses new connections, stops every authenticated one from reading, and
+ * waits until all end: handshakes under way end within their deadline.
+ */
 void server_stop_peers(struct server *srv);
 
 #endif

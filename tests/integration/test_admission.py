@@ -8,6 +8,7 @@ import argparse
 import hashlib
 import os
 import secrets
+import signal
 import socket
 import struct
 import subprocess
@@ -192,6 +193,44 @@ class AdmissionTest(base.Harness):
         odd = [l for l in srv.text().splitlines()
                if "connected" not in l and "told busy" not in l and "suppressed" not in l]
         self.assertEqual(len(failed), 0, "\n".join(sorted(set(failed)) + odd[:20]))
+        self.assertNotIn("rejected the key", srv.text())
+
+    def test_reloads_and_sigterm_during_a_storm(self):
+        """SIGHUP twice while 64 clients connect, then SIGTERM while the rest
+        still run: every client that finishes has the right data, none is
+        told its key is wrong, and netdiskd exits cleanly."""
+        names = ["s%d" % i for i in range(64)]
+        keys = self.keys(names)
+        basef = self.image("base.img", 16 * MiB, 16 * MiB)
+        with open(basef, "rb") as f:
+            want = hashlib.sha256(f.read()).hexdigest()
+        conf = os.path.join(self.tmp, "d.conf")
+        with open(conf, "w") as f:
+            f.write("key-file = %s\nmax-connections = 64\n[export golden]\npath = %s\n"
+                    "read-only = yes\n" % (keys, basef))
+        srv = self.server("--config", conf)
+        procs = []
+        for name in names:
+            out = os.path.join(self.tmp, name + ".img")
+            procs.append((out, subprocess.Popen(
+                [os.path.join(base.BUILD, "netdiskctl"), "copy", "--connections", "4",
+                 "--key-file", keys, "--identity", name, self.uri(srv.port, "golden"), out],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)))
+            if name in ("s16", "s40"):
+                srv.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: srv.text().count("reloaded") >= 2, "two reloads")
+        wait_until(lambda: srv.text().count("connected to export") >= 32, "half connected", 60)
+        self.assertEqual(srv.stop(signal.SIGTERM, timeout=120), 0, srv.text()[-2000:])
+        finished = 0
+        for out, p in procs:
+            _, err = p.communicate(timeout=300)
+            self.assertNotIn("rejected the key", err)
+            if p.returncode == 0:
+                finished += 1
+                with open(out, "rb") as f:
+                    self.assertEqual(hashlib.sha256(f.read()).hexdigest(), want, out)
+        print("\nstorm with reloads and SIGTERM: %d of %d finished" % (finished, len(procs)),
+              file=sys.stderr)
         self.assertNotIn("rejected the key", srv.text())
 
 
