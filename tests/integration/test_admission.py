@@ -5,7 +5,6 @@ limits answers BUSY before any key is used, or FULL after the handshake, and
 clients wait their turn; a boot storm of hundreds of clients all finish."""
 
 import argparse
-import hashlib
 import os
 import secrets
 import signal
@@ -59,6 +58,15 @@ class AdmissionTest(base.Harness):
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.addCleanup(lambda: (p.kill(), p.wait()))
         return p
+
+    def storm_client(self, port, keys, name):
+        """One client of a storm: a download of 'golden' with 4 connections,
+        as identity name, into a file of its own. Returns (file, process)."""
+        out = os.path.join(self.tmp, name + ".img")
+        return out, subprocess.Popen(
+            [os.path.join(base.BUILD, "netdiskctl"), "copy", "--connections", "4",
+             "--key-file", keys, "--identity", name, self.uri(port, "golden"), out],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
     def held(self, srv, n):
         """Waits until n connections were admitted (probe and worker count)."""
@@ -160,8 +168,7 @@ class AdmissionTest(base.Harness):
         names = ["c%d" % i for i in range(n)]
         keys = self.keys(names)
         basef = self.image("base.img", 8 * MiB, 8 * MiB)
-        with open(basef, "rb") as f:
-            want = hashlib.sha256(f.read()).hexdigest()
+        want = base.sha(basef)
         overlays = os.path.join(self.tmp, "overlays")
         os.mkdir(overlays)
         conf = os.path.join(self.tmp, "cow.conf")
@@ -172,11 +179,7 @@ class AdmissionTest(base.Harness):
         t0 = time.time()
         procs = []
         for name in names:
-            out = os.path.join(self.tmp, name + ".img")
-            procs.append((out, subprocess.Popen(
-                [os.path.join(base.BUILD, "netdiskctl"), "copy", "--connections", "4",
-                 "--key-file", keys, "--identity", name, self.uri(srv.port, "golden"), out],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)))
+            procs.append(self.storm_client(srv.port, keys, name))
         failed, busy = [], 0
         for out, p in procs:
             _, err = p.communicate(timeout=600)
@@ -184,9 +187,8 @@ class AdmissionTest(base.Harness):
             if p.returncode:
                 failed.append(err.strip())
                 continue
-            with open(out, "rb") as f:
-                if hashlib.sha256(f.read()).hexdigest() != want:
-                    failed.append("%s: wrong data" % out)
+            if base.sha(out) != want:
+                failed.append("%s: wrong data" % out)
             os.unlink(out)
         print("\nstorm: %d clients x 4 connections, %d failed, %d told busy, %.1f s"
               % (n, len(failed), busy, time.time() - t0), file=sys.stderr)
@@ -202,8 +204,7 @@ class AdmissionTest(base.Harness):
         names = ["s%d" % i for i in range(64)]
         keys = self.keys(names)
         basef = self.image("base.img", 16 * MiB, 16 * MiB)
-        with open(basef, "rb") as f:
-            want = hashlib.sha256(f.read()).hexdigest()
+        want = base.sha(basef)
         conf = os.path.join(self.tmp, "d.conf")
         with open(conf, "w") as f:
             f.write("key-file = %s\nmax-connections = 64\n[export golden]\npath = %s\n"
@@ -211,11 +212,7 @@ class AdmissionTest(base.Harness):
         srv = self.server("--config", conf)
         procs = []
         for name in names:
-            out = os.path.join(self.tmp, name + ".img")
-            procs.append((out, subprocess.Popen(
-                [os.path.join(base.BUILD, "netdiskctl"), "copy", "--connections", "4",
-                 "--key-file", keys, "--identity", name, self.uri(srv.port, "golden"), out],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)))
+            procs.append(self.storm_client(srv.port, keys, name))
             if name in ("s16", "s40"):
                 srv.proc.send_signal(signal.SIGHUP)
         wait_until(lambda: srv.text().count("reloaded") >= 2, "two reloads")
@@ -227,8 +224,7 @@ class AdmissionTest(base.Harness):
             self.assertNotIn("rejected the key", err)
             if p.returncode == 0:
                 finished += 1
-                with open(out, "rb") as f:
-                    self.assertEqual(hashlib.sha256(f.read()).hexdigest(), want, out)
+                self.assertEqual(base.sha(out), want, out)
         print("\nstorm with reloads and SIGTERM: %d of %d finished" % (finished, len(procs)),
               file=sys.stderr)
         self.assertNotIn("rejected the key", srv.text())
