@@ -42,28 +42,31 @@ static bool nd_io_is_write(const struct nd_io *io)
 	return io->req.type == cpu_to_be16(ND_CMD_WRITE);
 }
 
-static struct nd_buf *nd_tx_buf_take(struct nd_conn *c)
-{
-	unsigned int i;
+/* The send ring: two of the largest records, each of which may start mid-page. */
+#define TX_RING_SIZE	(2 * (BUF_SIZE + PAGE_SIZE))
 
-	for (i = 0; i < ND_TX_BUFS; i++) {
-		if (c->tx_record[i] <= c->tx_answered) {
-			c->tx_record[i] = ++c->tx_sealed;
-			return &c->tx_bufs[i];
-		}
-	}
-	/* the replies to what is in flight wake io_work again */
-	return NULL;
+static void nd_tx_wait_work(struct work_struct *work)
+{
+	struct nd_conn *c = container_of(to_delayed_work(work), struct nd_conn,
+					 tx_wait);
+
+	if (nd_conn_live(c))
+		queue_work(nd_io_wq, &c->io_work);
 }
 
-/* Seals the next record into a free buffer: a key update when due, else a request. */
+/*
+ * Seals the next record into the ring: a key update when due, else a
+ * request. The clear headers are built in tx_head; a WRITE is sealed from
+ * tx_head and its data pages into the ring, anything else in place there,
+ * so source and destination are either the same or apart.
+ */
 static int nd_seal_next(struct nd_conn *c)
 {
-	struct nd_record_header *h;
-	struct scatterlist *src;
-	struct nd_buf *b;
-	struct nd_io *io;
-	u32 len;
+	struct nd_record_header *h = (struct nd_record_header *)c->tx_head;
+	struct scatterlist *src, *dst;
+	struct nd_io *io = NULL;
+	u32 len, clear;
+	long off;
 	int ret;
 
 	if (list_empty(&c->send_list)) {
@@ -77,35 +80,57 @@ static int nd_seal_next(struct nd_conn *c)
 		if (list_empty(&c->send_list))
 			return 0;
 	}
-	b = nd_tx_buf_take(c);
-	if (!b)
-		return 0;
-	c->tx_buf = b;
-	c->tx_off = 0;
-	h = (struct nd_record_header *)b->data;
-	src = b->sgt.sgl;
 	memset(h, 0, sizeof(*h));
 	if (c->tx.seq >= nd_rekey_records || c->tx.bytes >= ND_REKEY_BYTES) {
+		io = NULL;
 		h->type = ND_REC_KEY_UPDATE;
-		ret = nd_aead_seal(&c->tx, src, src, REC_HDR, 0);
-		if (!ret)
-			ret = nd_aead_next_epoch(&c->tx);
-		c->tx_len = REC_HDR + ND_TAG_SIZE;
-		return ret ? ret : 1;
+		len = 0;
+		clear = REC_HDR;
+	} else {
+		io = list_first_entry(&c->send_list, struct nd_io, entry);
+		h->type = ND_REC_REQUEST;
+		len = REQ_HDR + (nd_io_is_write(io) ? io->data_len : 0);
+		clear = REC_HDR + REQ_HDR;
 	}
-	io = list_first_entry(&c->send_list, struct nd_io, entry);
-	list_del(&io->entry);
-	io->record = c->tx_sealed;
-	len = REQ_HDR + (nd_io_is_write(io) ? io->data_len : 0);
-	h->type = ND_REC_REQUEST;
+	/*
+	 * While requests are in flight, their replies wake io_work, and the
+	 * pages are usually free by then. With none in flight, nothing will
+	 * free them soon: renew the ones still held.
+	 */
+	off = nd_tx_ring_reserve(&c->tx_ring, REC_HDR + len + ND_TAG_SIZE,
+				 !c->tx_inflight);
+	if (off == -EBUSY)
+		return 0;
+	if (off < 0) {
+		/* no page to renew with: look again shortly */
+		queue_delayed_work(nd_io_wq, &c->tx_wait, 1);
+		return 0;
+	}
 	h->length = cpu_to_be32(len);
-	memcpy(b->data + REC_HDR, &io->req, REQ_HDR);
-	if (nd_io_is_write(io) && io->data_len) {
-		nd_head_sg(c->tx_src, b, REC_HDR + REQ_HDR, io->data);
+	if (io) {
+		list_del(&io->entry);
+		memcpy(c->tx_head + REC_HDR, &io->req, REQ_HDR);
+	}
+	nd_tx_ring_write(&c->tx_ring, off, c->tx_head, clear);
+	dst = nd_tx_ring_map(&c->tx_ring, off, REC_HDR + len + ND_TAG_SIZE);
+	src = dst;
+	if (io && nd_io_is_write(io) && io->data_len) {
+		sg_init_table(c->tx_src, 2);
+		sg_set_buf(&c->tx_src[0], c->tx_head, clear);
+		sg_chain(c->tx_src, 2, io->data);
 		src = c->tx_src;
 	}
-	ret = nd_aead_seal(&c->tx, src, b->sgt.sgl, REC_HDR, len);
-	c->tx_len = REC_HDR + len + ND_TAG_SIZE;
+	ret = nd_aead_seal(&c->tx, src, dst, REC_HDR, len);
+	if (!ret && !io)
+		ret = nd_aead_next_epoch(&c->tx);
+	WRITE_ONCE(c->tx_sealed, c->tx_sealed + 1);
+	if (io) {
+		WRITE_ONCE(c->tx_inflight, c->tx_inflight + 1);
+		if (c->tx_inflight > c->tx_inflight_peak)
+			WRITE_ONCE(c->tx_inflight_peak, c->tx_inflight);
+	}
+	c->tx_pos = off;
+	c->tx_left = REC_HDR + len + ND_TAG_SIZE;
 	return ret ? ret : 1;
 }
 
@@ -114,31 +139,31 @@ static int nd_try_send(struct nd_conn *c)
 {
 	int progress = 0, ret;
 
-	if (!c->tx_len) {
+	if (!c->tx_left) {
 		ret = nd_seal_next(c);
 		if (ret <= 0)
 			return ret;
 		progress = 1;
 	}
-	while (c->tx_off < c->tx_len) {
-		u8 *p = c->tx_buf->data + c->tx_off;
-		size_t off = offset_in_page(p);
-		size_t len = min_t(size_t, c->tx_len - c->tx_off, PAGE_SIZE - off);
+	while (c->tx_left) {
+		size_t off;
+		struct page *page = nd_tx_ring_page(&c->tx_ring, c->tx_pos, &off);
+		size_t len = min_t(size_t, c->tx_left, PAGE_SIZE - off);
 		int flags = MSG_DONTWAIT | MSG_NOSIGNAL;
 
-		/* never across records: the next may wait for a reply to this one */
-		if (c->tx_off + len < c->tx_len)
+		/* never across records: the next may wait for TCP to free pages */
+		if (len < c->tx_left)
 			flags |= MSG_MORE;
 		/* TCP takes a reference to the page rather than a copy */
-		ret = nd_send_page(c->sock, vmalloc_to_page(p), off, len, flags);
+		ret = nd_send_page(c->sock, page, off, len, flags);
 		if (ret == -EAGAIN)
 			return progress;
 		if (ret <= 0)
 			return ret ? ret : -EPIPE;
-		c->tx_off += ret;
+		c->tx_pos += ret;
+		c->tx_left -= ret;
 		progress = 1;
 	}
-	c->tx_len = 0;
 	return 1;
 }
 
@@ -190,8 +215,9 @@ static int nd_handle_reply(struct nd_conn *c, struct scatterlist *src, u32 len)
 			    be64_to_cpu(rp->handle));
 		return PTR_ERR(io);
 	}
-	if (io)
-		c->tx_answered = max(c->tx_answered, io->record);
+	/* a late reply (NULL) answers a request of this socket too */
+	if (c->tx_inflight)
+		WRITE_ONCE(c->tx_inflight, c->tx_inflight - 1);
 	if (!io || !data_len || nd_io_is_write(io) || data_len != io->data_len) {
 		ret = nd_aead_open(&c->rx, src, c->rx_buf.sgt.sgl,
 				   REC_HDR + REPLY_HDR, data_len);
@@ -554,7 +580,10 @@ void nd_conn_stop(struct nd_conn *c)
 		write_unlock_bh(&sk->sk_callback_lock);
 		c->saved_data_ready = NULL;
 	}
+	cancel_delayed_work_sync(&c->tx_wait);
 	cancel_work_sync(&c->io_work);
+	/* io_work may have armed it before it saw the connection stopped */
+	cancel_delayed_work_sync(&c->tx_wait);
 	kernel_sock_shutdown(c->sock, SHUT_RDWR);
 	nd_release_sock(c, c->sock);
 	c->sock = NULL;
@@ -697,14 +726,13 @@ int nd_conn_open(struct nd_conn *c, struct nd_export_info *info)
 	}
 	llist_del_all(&c->queued);
 	INIT_LIST_HEAD(&c->send_list);
-	/*
-	 * A dead socket may still hold pages of the buffers; what it sends
-	 * from them now reaches no one who accepts it.
-	 */
-	memset(c->tx_record, 0, sizeof(c->tx_record));
-	c->tx_sealed = 0;
-	c->tx_answered = 0;
-	c->tx_len = 0;
+	/* pages a dead socket still holds are left to it */
+	ret = nd_tx_ring_reset(&c->tx_ring);
+	if (ret)
+		goto out;
+	WRITE_ONCE(c->tx_sealed, 0);
+	WRITE_ONCE(c->tx_inflight, 0);
+	c->tx_left = 0;
 	c->rx_len = 0;
 	c->rx_off = 0;
 	ret = sock_create_kern(&init_net, c->target->addr.ss_family, SOCK_STREAM,
@@ -742,7 +770,6 @@ int nd_conn_init(struct nd_conn *c, const struct nd_target *t,
 		 const struct nd_conn_ops *ops, int disk_index,
 		 unsigned int index)
 {
-	unsigned int i = 0;
 	int ret;
 
 	c->target = t;
@@ -751,6 +778,7 @@ int nd_conn_init(struct nd_conn *c, const struct nd_target *t,
 	c->index = index;
 	mutex_init(&c->connect_lock);
 	INIT_WORK(&c->io_work, nd_io_work);
+	INIT_DELAYED_WORK(&c->tx_wait, nd_tx_wait_work);
 	init_llist_head(&c->queued);
 	INIT_LIST_HEAD(&c->send_list);
 	ret = nd_handshake_init(&c->hs);
@@ -762,11 +790,9 @@ int nd_conn_init(struct nd_conn *c, const struct nd_target *t,
 	ret = nd_aead_alloc(&c->rx, c->hs.hmac);
 	if (ret)
 		goto fail_tx;
-	for (i = 0; i < ND_TX_BUFS; i++) {
-		ret = nd_buf_alloc(&c->tx_bufs[i], BUF_SIZE);
-		if (ret)
-			goto fail_bufs;
-	}
+	ret = nd_tx_ring_init(&c->tx_ring, TX_RING_SIZE, BUF_SIZE);
+	if (ret)
+		goto fail_rx;
 	ret = nd_buf_alloc(&c->rx_buf, BUF_SIZE);
 	if (ret)
 		goto fail_bufs;
@@ -778,9 +804,9 @@ int nd_conn_init(struct nd_conn *c, const struct nd_target *t,
 	sg_init_table(c->rx_skb_sg, ND_RX_SEGS);
 	return 0;
 fail_bufs:
-	while (i--)
-		nd_buf_free(&c->tx_bufs[i]);
 	nd_buf_free(&c->rx_buf);
+	nd_tx_ring_destroy(&c->tx_ring);
+fail_rx:
 	nd_aead_free(&c->rx);
 fail_tx:
 	nd_aead_free(&c->tx);
@@ -819,10 +845,8 @@ void nd_memalloc_release(void)
 
 void nd_conn_destroy(struct nd_conn *c)
 {
-	unsigned int i;
-
-	for (i = 0; i < ND_TX_BUFS; i++)
-		nd_buf_free(&c->tx_bufs[i]);
+	cancel_delayed_work_sync(&c->tx_wait);
+	nd_tx_ring_destroy(&c->tx_ring);
 	kvfree(c->rx_skb_sg);
 	nd_buf_free(&c->rx_buf);
 	nd_aead_free(&c->rx);

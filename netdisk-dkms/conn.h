@@ -17,6 +17,7 @@
 
 #include "crypto.h"
 #include "handshake.h"
+#include "txring.h"
 #include <netdisk/wire.h>
 
 /* What the server said about the export. */
@@ -37,7 +38,6 @@ struct nd_io {
 	struct llist_node queued;
 	struct list_head entry;
 	struct nd_request req;		/* the wire header, big-endian */
-	u64 record;			/* set by the connection: its record number */
 	struct scatterlist *data;	/* WRITE: the data; READ: where it goes */
 	u32 data_len;
 };
@@ -60,7 +60,6 @@ struct nd_conn_ops {
 	void (*failed)(struct nd_conn *c);
 };
 
-#define ND_TX_BUFS	2
 /* sg entries over the socket's buffers that one reply may be opened from */
 #define ND_RX_SEGS	1024
 
@@ -89,21 +88,21 @@ struct nd_conn {
 	/* send side, io_work only; queued is the one way in */
 	struct llist_head queued;
 	struct list_head send_list;
-	size_t tx_off, tx_len;		/* of the record sealed in tx_buf */
 	struct nd_aead tx;
 	/*
-	 * Records are sealed into these and handed to TCP by page reference.
-	 * A buffer is reused only once the server has answered a request sent
-	 * at or after its record: a reply means the server has read every
-	 * record up to it, and only then is no one still to read the pages
-	 * (an acknowledgement is not enough: a local receiver reads later).
+	 * Records are sealed into tx_ring's pages and handed to TCP by page
+	 * reference; a page is reused once TCP and any local receiver have
+	 * let go of it (txring.h). So requests in flight are bounded by the
+	 * queue depth and by the ring, not by replies.
 	 */
-	struct nd_buf tx_bufs[ND_TX_BUFS];
-	u64 tx_record[ND_TX_BUFS];	/* the record each holds, 0: none */
+	struct nd_tx_ring tx_ring;
+	size_t tx_pos, tx_left;		/* the sealed record's bytes yet to send */
+	struct delayed_work tx_wait;	/* looks at the ring again, see nd_seal_next */
+	u8 tx_head[sizeof(struct nd_record_header) + sizeof(struct nd_request)];
+	struct scatterlist tx_src[2];	/* tx_head, then a WRITE's data */
 	u64 tx_sealed;			/* records sealed on this socket */
-	u64 tx_answered;		/* the newest record a reply proves read */
-	struct nd_buf *tx_buf;		/* where the record being sent lies */
-	struct scatterlist tx_src[2];	/* header, then the request's data */
+	u32 tx_inflight;		/* requests sent on this socket, not answered */
+	u32 tx_inflight_peak;		/* the most at once, on any socket */
 
 	/*
 	 * Receive side, io_work only. Record and reply headers are read into

@@ -110,8 +110,9 @@ ND_ATTR_RO(state);
 
 /*
  * One line per connection: its index, state (live, reconnecting, failed),
- * the requests sent on it, its reconnects, and the records sealed on its
- * current socket. A snapshot read without locks: the fields of a line may
+ * the requests sent on it, its reconnects, the records sealed on its
+ * current socket, the requests in flight on it, the most ever in flight
+ * on it at once, and the send pages it had to renew (txring.h). A snapshot read without locks: the fields of a line may
  * come from moments apart.
  */
 static ssize_t nd_queues_show(struct device *d, struct device_attribute *a, char *buf)
@@ -125,10 +126,14 @@ static ssize_t nd_queues_show(struct device *d, struct device_attribute *a, char
 		const char *state = nd_conn_live(&q->conn) ? "live" :
 				    READ_ONCE(q->failing) ? "failed" : "reconnecting";
 
-		len += sysfs_emit_at(buf, len, "%u %s requests=%lld reconnects=%lld records=%llu\n",
+		len += sysfs_emit_at(buf, len,
+				     "%u %s requests=%lld reconnects=%lld records=%llu inflight=%u peak_inflight=%u renewed_pages=%llu\n",
 				     i, state, (long long)atomic64_read(&q->requests),
 				     (long long)atomic64_read(&q->reconnects),
-				     (unsigned long long)READ_ONCE(q->conn.tx_sealed));
+				     (unsigned long long)READ_ONCE(q->conn.tx_sealed),
+				     READ_ONCE(q->conn.tx_inflight),
+				     READ_ONCE(q->conn.tx_inflight_peak),
+				     (unsigned long long)READ_ONCE(q->conn.tx_ring.renewed));
 	}
 	return len;
 }

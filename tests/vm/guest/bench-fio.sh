@@ -1,7 +1,7 @@
 # Benchmark (not a test): fio on netdisk (encrypted), on Debian's nbd.ko +
 # nbd-server (plaintext), and on nbd.ko over IPsec ESP to an nbd-server in a
 # network namespace; same tmpfs file, same guest, alternating runs. Then
-# netdisk at 20 ms RTT, and the guest's gcm(aes) speed from tcrypt.
+# netdisk and nbd at 20 ms RTT, and the guest's gcm(aes) speed from tcrypt.
 . /test/lib.sh
 RUNS=${RUNS:-3}
 SECONDS_PER_JOB=${SECONDS_PER_JOB:-5}
@@ -104,22 +104,27 @@ esp_bytes=$($IP -s xfrm state | awk '/lifetime current:/ { getline; s += $1 } EN
 echo "BENCH-nbd+ESP: $esp_bytes bytes went through the ESP states"
 [ "$esp_bytes" -gt 1000000 ] || echo "BENCH-WARNING: ESP carried almost nothing: the nbd+ESP column is not encrypted"
 
-# 20 ms RTT on loopback: 10 ms each way
-/usr/bin/tc qdisc add dev lo root netem delay 10ms || die "netem"
-for job in read:read:1m:8 write:write:1m:8; do
+# 20 ms RTT on loopback: 10 ms each way, for netdisk and nbd alike
+/usr/bin/tc qdisc add dev lo root netem delay 10ms limit 100000 || die "netem"
+echo "BENCH-at 20 ms RTT: job netdisk nbd netdisk/nbd (MB/s, median of $RUNS)"
+for job in randread-4K-QD32:randread:4k:32 read-1M-QD8:read:1m:8 write-1M-QD8:write:1m:8; do
 	IFS=: read -r name rw bs qd <<JOB
 $job
 JOB
-	v=""
+	v="" w=""
 	r=0
 	while [ $r -lt "$RUNS" ]; do
 		v="$v $(measure /dev/netdisk0 "$rw" "$bs" "$qd")"
+		w="$w $(measure /dev/nbd0 "$rw" "$bs" "$qd")"
 		r=$((r + 1))
 	done
 	vm=$(echo "$v" | median)
-	eval "zero=\$nd_${name}_1M_QD8"
-	echo "BENCH-netdisk $name 1M QD8 at 20 ms RTT: $vm MB/s, $(ratio "$vm" "$zero") of its 0 ms figure ($zero)"
+	wm=$(echo "$w" | median)
+	eval "zero=\$nd_$(echo "$name" | tr -- '-' '_')"
+	echo "BENCH-at 20 ms RTT: $name $vm $wm $(ratio "$vm" "$wm"); netdisk at 0 ms: $zero"
 done
+echo "BENCH-requests in flight per connection (peak, after every job):"
+sed 's/^/BENCH-  /' /sys/block/netdisk0/netdisk/queues
 /usr/bin/tc qdisc del dev lo root
 
 # the cipher ceiling: tcrypt's gcm(aes) with a 256-bit key on 8 KiB blocks
