@@ -139,13 +139,23 @@ int nd_ctrl_attach(struct nd_target *t, const char *addr, int *index)
 	return 0;
 }
 
-/* A logon key holds raw bytes; the caller must be able to search for it. */
+/*
+ * A logon key holds raw bytes; the caller must be able to search for it.
+ * Only ours: proving possession of another subsystem's logon key to a
+ * server of the caller's choosing would hand that key's use to anyone who
+ * may attach.
+ */
 static int nd_key_from_keyring(const char *desc, u8 out[ND_KEY_SIZE])
 {
 	const struct user_key_payload *payload;
 	struct key *key;
 	int ret = 0;
 
+	if (strncmp(desc, NETDISK_KEY_PREFIX, strlen(NETDISK_KEY_PREFIX))) {
+		pr_err("key '%s' is not a netdisk key: its description must start with '%s'\n",
+		       desc, NETDISK_KEY_PREFIX);
+		return -EKEYREJECTED;
+	}
 	key = request_key(&key_type_logon, desc, NULL);
 	if (IS_ERR(key)) {
 		ret = PTR_ERR(key);
@@ -192,6 +202,9 @@ static int nd_genl_attach(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int index, ret;
 
+	/* as nbd: a disk under a mounted file system is the system's to give */
+	if (!netlink_capable(skb, CAP_SYS_ADMIN))
+		return -EPERM;
 	if (!attrs[NETDISK_ATTR_ADDRESS] || !attrs[NETDISK_ATTR_KEY_DESC]) {
 		NL_SET_ERR_MSG(info->extack, "attach needs an address and a key description");
 		return -EINVAL;
@@ -237,6 +250,8 @@ static int nd_genl_detach(struct sk_buff *skb, struct genl_info *info)
 	struct nd_device *dev, *found = NULL;
 	u32 index;
 
+	if (!netlink_capable(skb, CAP_SYS_ADMIN))
+		return -EPERM;
 	if (!info->attrs[NETDISK_ATTR_INDEX]) {
 		NL_SET_ERR_MSG(info->extack, "detach needs a disk index");
 		return -EINVAL;

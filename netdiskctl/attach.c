@@ -135,7 +135,7 @@ static int attach_uri(const struct client_opts *o, const struct nd_uri *uri, con
 		die_status(EXIT_NO_EXPORT, "%s: identity '%s' is not allowed on this export", what,
 			   o->identity);
 	if (rc == -EPERM)
-		die("attaching a disk needs CAP_NET_ADMIN");
+		die("attaching a disk needs CAP_SYS_ADMIN");
 	if (rc == -ECONNREFUSED || rc == -EHOSTUNREACH || rc == -ENETUNREACH ||
 	    rc == -ETIMEDOUT || rc == -ECONNRESET)
 		die_status(EXIT_UNREACHABLE, "attaching %s failed: %s (see the kernel log)", what,
@@ -254,7 +254,7 @@ int cmd_detach(const struct client_opts *o, const char *name)
 	if (rc == -ENOENT)
 		die("detaching %s failed: the netdisk module is not loaded", name);
 	if (rc == -EPERM)
-		die("detaching a disk needs CAP_NET_ADMIN");
+		die("detaching a disk needs CAP_SYS_ADMIN");
 	if (rc == -EBUSY)
 		die_status(EXIT_BUSY, "detaching %s failed: %s", name, strerror(-rc));
 	if (rc)

@@ -185,9 +185,11 @@ int main(int argc, char **argv)
 				die("--cache-mb takes 0..1048576");
 			break;
 		case 'D':
-			if (!strchr(optarg, ':') || optarg[0] == ':')
-				die("a logon key's description has a 'prefix:', such as '%s%s'",
-				    NETDISK_KEY_PREFIX, optarg);
+			if (strncmp(optarg, NETDISK_KEY_PREFIX, strlen(NETDISK_KEY_PREFIX)) ||
+			    !optarg[strlen(NETDISK_KEY_PREFIX)])
+				die("--key-desc names a logon key whose description starts with '%s', such as '%s%s'",
+				    NETDISK_KEY_PREFIX, NETDISK_KEY_PREFIX,
+				    strchr(optarg, ':') ? strchr(optarg, ':') + 1 : optarg);
 			o.key_desc = optarg;
 			break;
 		case 'T':

@@ -19,7 +19,10 @@
 #define NETDISK_GENL_NAME	"netdisk"
 #define NETDISK_GENL_VERSION	1
 
-/* "netdisk:<identity>" is the description netdiskctl gives the keys it loads */
+/*
+ * "netdisk:<identity>" is the description netdiskctl gives the keys it
+ * loads; the module takes no logon key whose description lacks the prefix.
+ */
 #define NETDISK_KEY_PREFIX	"netdisk:"
 
 enum netdisk_cmd {

@@ -30,17 +30,17 @@ printf '0123456789abcdef' | /usr/bin/keyctl padd logon netdisk:short @u > /dev/n
 ctl attach --key-desc netdisk:short netdisk://127.0.0.1/ro 2>/tmp/err && die "a 16-byte key attached"
 dmesg | grep -q "key 'netdisk:short' holds 16 bytes, not 32" || die "short key: $(cat /tmp/err)"
 ctl attach --key-desc nocolon netdisk://127.0.0.1/ro 2>/tmp/err && die "a description without a prefix"
-grep -q "has a 'prefix:'" /tmp/err || die "prefix error: $(cat /tmp/err)"
+grep -q "description starts with 'netdisk:'" /tmp/err || die "prefix error: $(cat /tmp/err)"
 
 # netlink lists what is attached, in index order
 ctl list --json | grep -q '"disk": "netdisk0".*"disk": "netdisk1", "host": "127.0.0.1", "port": 26547, "export": "ro"' ||
 	die "list: $(ctl list --json)"
 
-# attach and detach need CAP_NET_ADMIN; list does not
+# attach and detach need CAP_SYS_ADMIN (t-26); list does not
 /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 	/usr/sbin/netdiskctl attach --key-desc netdisk:short netdisk://127.0.0.1 2>/tmp/err &&
 	die "an unprivileged attach"
-grep -q "needs CAP_NET_ADMIN" /tmp/err || die "unprivileged attach: $(cat /tmp/err)"
+grep -q "needs CAP_SYS_ADMIN" /tmp/err || die "unprivileged attach: $(cat /tmp/err)"
 /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups /usr/sbin/netdiskctl detach netdisk0 \
 	2>/dev/null && die "an unprivileged detach"
 /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups /usr/sbin/netdiskctl list |
