@@ -208,7 +208,12 @@ static int nd_handle_reply(struct nd_conn *c, struct scatterlist *src, u32 len)
 		nd_conn_err(c, "reply length does not match its record\n");
 		return -EPROTO;
 	}
-	/* the handle is in the clear; nothing is acted on until the tag checks */
+	/*
+	 * The handle is in the clear, and lookup takes its request before the
+	 * tag is checked: a record that fails the check sends that request
+	 * again (ND_STATUS_RESEND) and drops the connection; no status, data
+	 * or length of it is used.
+	 */
 	io = c->ops->lookup(c, be64_to_cpu(rp->handle));
 	if (IS_ERR(io)) {
 		nd_conn_err(c, "reply to an unknown request (handle %llx)\n",
@@ -229,6 +234,13 @@ static int nd_handle_reply(struct nd_conn *c, struct scatterlist *src, u32 len)
 		if (io && data_len) {
 			nd_conn_err(c, "reply carries %u bytes for a request of %u\n",
 				    data_len, nd_io_is_write(io) ? 0 : io->data_len);
+			c->ops->complete(c, io, ND_ERR_IO);
+			return -EPROTO;
+		}
+		/* a successful READ carries all its data (nvme_tcp_data_in_short) */
+		if (io && !nd_io_is_write(io) && io->data_len && !rp->status) {
+			nd_conn_err(c, "read reply carries no data for a request of %u\n",
+				    io->data_len);
 			c->ops->complete(c, io, ND_ERR_IO);
 			return -EPROTO;
 		}

@@ -44,6 +44,7 @@ struct server_config {
 	unsigned int handshake_timeout_s;
 	uint64_t rekey_records;		/* testing: rotate keys this often */
 	uint64_t test_unanswered_offset; /* testing: READs here get no reply (0: off) */
+	uint64_t test_empty_read_offset; /* testing: READs here get OK and no data */
 	const char *boot_id_arg;	/* --boot-id, else NULL; argv's */
 };
 

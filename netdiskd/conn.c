@@ -152,6 +152,11 @@ static void run_request(struct conn *c, struct job *j)
 	/* The reply header overwrites the request header: rq is a copy. */
 	st = protocol_execute(c->backend, c->export_name, c->read_only, &j->rq,
 			      (uint8_t *)(rp + 1), &data_len);
+#ifdef NETDISK_TEST_HOOKS
+	if (j->rq.type == ND_CMD_READ && c->gen->cfg.test_empty_read_offset &&
+	    j->rq.offset == c->gen->cfg.test_empty_read_offset)
+		data_len = 0;	/* a server that says OK and sends nothing */
+#endif
 	protocol_encode_reply(rp, &j->rq, st, data_len);
 	if (st)
 		log_msg(LOG_DEBUG, &c->peer, "request type %u at %llu+%u refused: %s",

@@ -79,6 +79,7 @@ int options_parse(int argc, char **argv, struct options *o)
 		/* for the tests, so not in the help nor in packaged builds: */
 		{ "rekey-records", required_argument, NULL, 'R' },
 		{ "test-unanswered-offset", required_argument, NULL, 'U' },
+		{ "test-empty-read-offset", required_argument, NULL, 'E' },
 #endif
 		{ NULL, 0, NULL, 0 },
 	};
@@ -135,6 +136,13 @@ int options_parse(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->test_unanswered_offset = n;
+			break;
+		case 'E':
+			if (parse_ulong(optarg, UINT64_MAX, &n)) {
+				fprintf(stderr, "netdiskd: --test-empty-read-offset takes a byte offset\n");
+				return -1;
+			}
+			o->test_empty_read_offset = n;
 			break;
 #endif
 		case 'B':
@@ -238,6 +246,7 @@ int options_build_config(const struct options *o, struct server_config *cfg)
 		cfg->handshake_timeout_s = (unsigned int)o->handshake_timeout;
 	cfg->rekey_records = o->rekey_records;
 	cfg->test_unanswered_offset = o->test_unanswered_offset;
+	cfg->test_empty_read_offset = o->test_empty_read_offset;
 	cfg->boot_id_arg = o->boot_id_arg;
 	return 0;
 }

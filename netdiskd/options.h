@@ -26,6 +26,7 @@ struct options {
 	unsigned long handshake_timeout;
 	unsigned long long rekey_records;
 	unsigned long long test_unanswered_offset;
+	unsigned long long test_empty_read_offset;
 	const char *boot_id_arg;
 	bool check;			/* --check: print what would be served, exit */
 };
