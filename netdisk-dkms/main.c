@@ -95,6 +95,10 @@ static int __init nd_init(void)
 		pr_err("timeout must be at least 1 second\n");
 		return -EINVAL;
 	}
+	if (!nd_rekey_records) {
+		pr_err("rekey_records must be at least 1\n");
+		return -EINVAL;
+	}
 	nd_wq = alloc_workqueue("netdisk", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
 	if (!nd_wq)
 		return -ENOMEM;

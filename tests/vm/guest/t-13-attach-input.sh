@@ -16,6 +16,10 @@ dmesg | grep -q "at most 63 characters" || die "no log line for the long name"
 # timeout=0 made every send non-blocking
 insmod /test/netdisk.ko address=127.0.0.1 key="$(key)" timeout=0 2>/dev/null &&
 	die "timeout=0 was accepted"
+# rekey_records=0 rotated the key before every record, for ever
+insmod /test/netdisk.ko address=127.0.0.1 key="$(key)" rekey_records=0 2>/dev/null &&
+	die "rekey_records=0 was accepted"
+dmesg | grep -q "rekey_records must be at least 1" || die "no log line for rekey_records=0"
 [ -z "$(ls /sys/block | grep netdisk)" ] || die "a disk appeared"
 # more connections than CPUs opened sockets no CPU ever used
 cpus=$(grep -c '^processor' /proc/cpuinfo)
