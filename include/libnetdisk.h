@@ -30,6 +30,7 @@ struct netdisk;
 
 /* flags of netdisk_pwrite, netdisk_trim, netdisk_zero */
 #define NETDISK_CMD_FLAG_FUA	(1U << 0)	/* stable before the call returns */
+#define NETDISK_CMD_FLAG_NO_HOLE (1U << 1)	/* netdisk_zero: keep the range allocated */
 
 /* flags of an export in netdisk_list_exports */
 #define NETDISK_EXPORT_READ_ONLY (1U << 0)

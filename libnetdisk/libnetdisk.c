@@ -489,6 +489,9 @@ static int request(struct netdisk *nd, uint16_t type, uint32_t flags, uint8_t *r
 {
 	uint32_t allowed = type == ND_CMD_READ || type == ND_CMD_FLUSH ? 0 : NETDISK_CMD_FLAG_FUA;
 	uint32_t chunk, wire_flags = 0;
+
+	if (type == ND_CMD_WRITE_ZEROES)
+		allowed |= NETDISK_CMD_FLAG_NO_HOLE;
 	bool flush_after = false;
 	int ret;
 
@@ -510,10 +513,12 @@ static int request(struct netdisk *nd, uint16_t type, uint32_t flags, uint8_t *r
 	if (flags & NETDISK_CMD_FLAG_FUA) {
 		/* FUA goes on the wire where the protocol has it, else a FLUSH after */
 		if (type != ND_CMD_TRIM && nd->c.info.flags & ND_INFO_FUA)
-			wire_flags = ND_CMD_FLAG_FUA;
+			wire_flags |= ND_CMD_FLAG_FUA;
 		else
 			flush_after = true;
 	}
+	if (flags & NETDISK_CMD_FLAG_NO_HOLE)
+		wire_flags |= ND_CMD_FLAG_NO_HOLE;
 	chunk = type == ND_CMD_READ || type == ND_CMD_WRITE ? nd->c.info.max_io
 							     : MAX_RANGE_REQUEST;
 	if (!chunk || chunk > MAX_RANGE_REQUEST)

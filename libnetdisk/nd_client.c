@@ -207,6 +207,8 @@ static int client_connect(struct nd_client *c, const struct nd_uri *uri,
 			 uri->host);
 		return ND_CLIENT_FAILED;
 	}
+	/* nd_uri_parse took digits only, 1..65535 */
+	names.server_port = (uint16_t)strtoul(uri->port, NULL, 10);
 	fd = tcp_connect(uri, err, err_len);
 	if (fd < 0)
 		return ND_CLIENT_UNREACHABLE;

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-_Static_assert(sizeof(struct nd_client_hello) == 264, "ClientHello size");
+_Static_assert(sizeof(struct nd_client_hello) == 268, "ClientHello size");
 _Static_assert(sizeof(struct nd_server_hello) == 72, "ServerHello size");
 _Static_assert(sizeof(struct nd_hello_prefix) == 8, "hello prefix size");
 _Static_assert(sizeof(struct nd_record_header) == 8, "record header size");
@@ -329,7 +329,8 @@ static enum nd_accept_result read_client_hello(struct nd_session *s,
 		return errno == ETIMEDOUT ? ND_ACCEPT_TIMEOUT : ND_ACCEPT_IO;
 	}
 	names->flags = ntohs(ch->flags);
-	if ((names->flags & ~ND_HELLO_LIST) ||
+	names->server_port = ntohs(ch->server_port);
+	if ((names->flags & ~ND_HELLO_LIST) || !names->server_port || ch->reserved ||
 	    (names->flags & ND_HELLO_LIST && ch->export_name[0]) ||
 	    !field_to_name(ch->identity, names->identity) ||
 	    !field_to_name(ch->export_name, names->export_name) ||
@@ -362,9 +363,9 @@ enum nd_accept_result nd_session_accept(struct nd_session *s,
 	ret = read_client_hello(s, &ch, names);
 	if (ret != ND_ACCEPT_OK)
 		return ret;
-	if (!ops->answers_to(ops->ctx, s->fd, names->server_name)) {
-		set_error(s, "client asked for server '%s', a name this server "
-			  "does not answer to", names->server_name);
+	if (!ops->answers_to(ops->ctx, s->fd, names->server_name, names->server_port)) {
+		set_error(s, "client asked for server '%s' port %u, a name or port this "
+			  "server does not answer to", names->server_name, names->server_port);
 		refuse_hello(s, ND_HELLO_WRONG_SERVER, 0);
 		return ND_ACCEPT_WRONG_SERVER;
 	}
@@ -427,7 +428,7 @@ out:
 
 /* Reads the ServerHello; 0 when it accepts the hello. */
 static int read_server_hello(struct nd_session *s, struct nd_server_hello *sh,
-			     const char *server_name)
+			     const struct nd_hello_names *names)
 {
 	struct nd_hello_prefix *pre = (struct nd_hello_prefix *)sh;
 
@@ -452,10 +453,11 @@ static int read_server_hello(struct nd_session *s, struct nd_server_hello *sh,
 		return -1;
 	}
 	if (ntohs(sh->status) == ND_HELLO_WRONG_SERVER) {
-		set_error(s, "the server does not answer to the name '%s': it is another "
-			  "server, or the connection was relayed (if the name is right, "
-			  "add it to server-name in the server's netdiskd.conf)",
-			  server_name);
+		set_error(s, "the server does not answer to the name '%s' on port %u: it "
+			  "is another server, or the connection was relayed (if the name "
+			  "and port are right, add them to server-name and server-port in "
+			  "the server's netdiskd.conf)",
+			  names->server_name, names->server_port);
 		s->connect_failure = ND_CONNECT_REFUSED;
 		return -1;
 	}
@@ -506,6 +508,11 @@ int nd_session_connect(struct nd_session *s, const struct nd_hello_names *names,
 			  "[A-Za-z0-9._:@-])", names->server_name);
 		return -1;
 	}
+	if (!names->server_port) {
+		set_error(s, "no server port");
+		return -1;
+	}
+	ch.server_port = htons(names->server_port);
 	/* validated above: shorter than the fields, which stay NUL padded */
 	memcpy(ch.identity, names->identity, strlen(names->identity));
 	memcpy(ch.export_name, names->export_name, strlen(names->export_name));
@@ -519,7 +526,7 @@ int nd_session_connect(struct nd_session *s, const struct nd_hello_names *names,
 		cut_short(s, "cannot send the hello");
 		goto out;
 	}
-	if (read_server_hello(s, &sh, names->server_name))
+	if (read_server_hello(s, &sh, names))
 		goto out;
 	if (nd_x25519(priv, sh.share, dh)) {
 		set_error(s, "server sent an invalid X25519 share");

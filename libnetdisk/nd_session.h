@@ -65,14 +65,16 @@ struct nd_hello_names {
 	char identity[ND_NAME_SIZE];
 	char export_name[ND_NAME_SIZE];
 	char server_name[ND_NAME_SIZE];
+	uint16_t server_port;		/* the port the client dialed */
 };
 
 /* What the server side of the handshake asks of the server; ctx is passed. */
 struct nd_accept_ops {
 	enum nd_key_kind (*lookup)(void *ctx, const char *identity,
 				   uint8_t key[ND_KEY_SIZE]);
-	/* whether the server answers to this name on the connection fd */
-	bool (*answers_to)(void *ctx, int fd, const char *server_name);
+	/* whether the server answers to this name and port on the connection fd */
+	bool (*answers_to)(void *ctx, int fd, const char *server_name,
+			   uint16_t server_port);
 	/*
 	 * Before any key is looked up: 0 admits the hello, else the
 	 * retry_after (1 to ND_RETRY_AFTER_MAX_MS) of a BUSY answer.

@@ -70,6 +70,9 @@ static void nd_prepare(struct nd_cmd *cmd, struct request *rq, u16 type)
 	/* the protocol allows FUA on WRITE and WRITE_ZEROES only */
 	if (rq->cmd_flags & REQ_FUA && (type == ND_CMD_WRITE || type == ND_CMD_WRITE_ZEROES))
 		flags |= ND_CMD_FLAG_FUA;
+	/* as nbd's NBD_CMD_FLAG_NO_HOLE: zero the range, keep it allocated */
+	if (rq->cmd_flags & REQ_NOUNMAP && type == ND_CMD_WRITE_ZEROES)
+		flags |= ND_CMD_FLAG_NO_HOLE;
 	cmd->cookie++;
 	cmd->status = BLK_STS_OK;
 	wr->type = cpu_to_be16(type);

@@ -86,8 +86,8 @@ static int nd_read_server_hello(struct nd_handshake *hs, struct socket *sock,
 		return -EPROTONOSUPPORT;
 	}
 	if (be16_to_cpu(sh->status) == ND_HELLO_WRONG_SERVER) {
-		nd_hs_err(idx, t, "the server does not answer to the name '%s': another server, or a relayed connection (if the name is right, add it to server-name in its netdiskd.conf)\n",
-			  t->server_name);
+		nd_hs_err(idx, t, "the server does not answer to the name '%s' on port %u: another server, or a relayed connection (if both are right, add them to server-name and server-port in its netdiskd.conf)\n",
+			  t->server_name, t->port);
 		return -EHOSTUNREACH;
 	}
 	if (sh->status && be16_to_cpu(sh->status) != ND_HELLO_BUSY) {
@@ -128,6 +128,7 @@ int nd_handshake_run(struct nd_handshake *hs, struct socket *sock,
 	memcpy(hs->ch.identity, t->identity, strlen(t->identity));
 	memcpy(hs->ch.export_name, t->export_name, strlen(t->export_name));
 	memcpy(hs->ch.server_name, t->server_name, strlen(t->server_name));
+	hs->ch.server_port = cpu_to_be16(t->port);
 	get_random_bytes(hs->ch.nonce, sizeof(hs->ch.nonce));
 	curve25519_generate_secret(hs->priv);
 	if (!curve25519_generate_public(hs->ch.share, hs->priv)) {
@@ -171,6 +172,13 @@ int nd_handshake_run(struct nd_handshake *hs, struct socket *sock,
 		ret = -EKEYREJECTED;
 		goto fail;
 	}
+	/*
+	 * With the PSK, which the device keeps, the ephemeral secret and the
+	 * shared one re-derive every key of the session: wipe them now, not at
+	 * the next handshake. The caller wipes hs->k once the keys are set.
+	 */
+	memzero_explicit(hs->priv, sizeof(hs->priv));
+	memzero_explicit(hs->dh, sizeof(hs->dh));
 	return 0;
 fail:
 	nd_handshake_wipe(hs);

@@ -73,14 +73,19 @@ static int write_zero_buffers(struct backend *b, uint64_t off, uint64_t len)
 	return ret;
 }
 
-static int file_zero(struct backend *b, uint64_t off, uint64_t len, bool fua)
+/*
+ * ZERO_RANGE keeps the blocks allocated (a block device: zeroout without
+ * unmapping); a hole is punched only where the client allows it.
+ */
+static int file_zero(struct backend *b, uint64_t off, uint64_t len, bool fua,
+		     bool no_hole)
 {
 	int fd = file_of(b)->fd, ret;
 
 	if (!fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)off,
 		       (off_t)len) ||
-	    !fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
-		       (off_t)len))
+	    (!no_hole && !fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				    (off_t)off, (off_t)len)))
 		ret = 0;
 	else if (unsupported(errno) || errno == EINVAL)
 		ret = write_zero_buffers(b, off, len);

@@ -27,8 +27,9 @@ struct backend_ops {
 	int (*flush)(struct backend *b);
 	/* the range may read back as anything afterwards */
 	int (*trim)(struct backend *b, uint64_t off, uint64_t len);
-	/* the range reads back as zeroes */
-	int (*zero)(struct backend *b, uint64_t off, uint64_t len, bool fua);
+	/* the range reads back as zeroes; no_hole: and stays allocated */
+	int (*zero)(struct backend *b, uint64_t off, uint64_t len, bool fua,
+		    bool no_hole);
 	int (*identify)(struct backend *b, struct backend_identity *id);
 };
 

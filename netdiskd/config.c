@@ -177,6 +177,39 @@ out:
 	return ret;
 }
 
+int config_add_server_ports(struct server_config *cfg, const char *ports,
+			    const char *where, char *err, size_t err_len)
+{
+	char *copy = strdup(ports), *save = NULL;
+	int ret = -1;
+
+	if (!copy) {
+		snprintf(err, err_len, "out of memory");
+		return -1;
+	}
+	for (char *t = strtok_r(copy, " \t,", &save); t; t = strtok_r(NULL, " \t,", &save)) {
+		unsigned long n = 0;
+
+		/* digits only, 1..65535 */
+		if (strspn(t, "0123456789") != strlen(t) || strlen(t) > 5 ||
+		    (n = strtoul(t, NULL, 10)) < 1 || n > 65535) {
+			snprintf(err, err_len, "%s: invalid server port '%.16s' (1 to 65535)",
+				 where, t);
+			goto out;
+		}
+		if (cfg->server_port_count == CONFIG_MAX_LISTEN) {
+			snprintf(err, err_len, "%s: more than %d server ports", where,
+				 CONFIG_MAX_LISTEN);
+			goto out;
+		}
+		cfg->server_ports[cfg->server_port_count++] = (uint16_t)n;
+	}
+	ret = 0;
+out:
+	free(copy);
+	return ret;
+}
+
 static int global_key(struct server_config *cfg, const char *key, char *value,
 		      const char *where, char *err, size_t err_len)
 {
@@ -184,6 +217,8 @@ static int global_key(struct server_config *cfg, const char *key, char *value,
 		return config_add_listen(cfg, value, where, err, err_len);
 	} else if (!strcmp(key, "server-name")) {
 		return config_add_server_names(cfg, value, where, err, err_len);
+	} else if (!strcmp(key, "server-port")) {
+		return config_add_server_ports(cfg, value, where, err, err_len);
 	} else if (!strcmp(key, "key-file")) {
 		if (set_string(&cfg->key_file, value))
 			goto oom;

@@ -36,6 +36,8 @@ struct server_config {
 	size_t listen_count;
 	char **server_names;		/* names clients may ask for */
 	size_t server_name_count;
+	uint16_t server_ports[CONFIG_MAX_LISTEN]; /* ports too, beside the local one */
+	size_t server_port_count;
 	char *key_file;
 	struct export_config *exports;
 	size_t export_count;
@@ -59,6 +61,8 @@ int config_load(struct server_config *cfg, const char *path, char *err,
 int config_add_listen(struct server_config *cfg, const char *addr,
 		      const char *where, char *err, size_t err_len);
 /* Adds space-separated names to answer to (docs/protocol.md, "Server names"). */
+int config_add_server_ports(struct server_config *cfg, const char *ports,
+			    const char *where, char *err, size_t err_len);
 int config_add_server_names(struct server_config *cfg, const char *names,
 			    const char *where, char *err, size_t err_len);
 /* Adds an export from the command line (--file and friends). */

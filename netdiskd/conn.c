@@ -97,7 +97,7 @@ static unsigned int admit(void *ctx, const struct nd_hello_names *names)
 }
 
 /* The canonical text of the connection's local address; IPv4-mapped as IPv4. */
-static bool local_address(int fd, char *out, size_t len)
+static bool local_address(int fd, char *out, size_t len, uint16_t *port)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -105,6 +105,8 @@ static bool local_address(int fd, char *out, size_t len)
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl))
 		return false;
+	*port = ss.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&ss)->sin_port) :
+					  ntohs(in6->sin6_port);
 	if (ss.ss_family == AF_INET)
 		return inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out,
 				 (socklen_t)len) != NULL;
@@ -123,16 +125,23 @@ static bool is_loopback(const char *addr)
 }
 
 /* docs/protocol.md, "Server names" */
-static bool answers_to(void *ctx, int fd, const char *name)
+static bool answers_to(void *ctx, int fd, const char *name, uint16_t port)
 {
 	const struct server_gen *gen = ((struct conn *)ctx)->gen;
 	char local[INET6_ADDRSTRLEN];
+	uint16_t local_port;
+	bool port_ok;
 
+	if (!local_address(fd, local, sizeof(local), &local_port))
+		return false;
+	port_ok = port == local_port;
+	for (size_t i = 0; !port_ok && i < gen->cfg.server_port_count; i++)
+		port_ok = port == gen->cfg.server_ports[i];
+	if (!port_ok)
+		return false;
 	for (size_t i = 0; i < gen->cfg.server_name_count; i++)
 		if (!strcasecmp(gen->cfg.server_names[i], name))
 			return true;
-	if (!local_address(fd, local, sizeof(local)))
-		return false;
 	return !strcasecmp(local, name) || (!strcasecmp(name, "localhost") && is_loopback(local));
 }
 

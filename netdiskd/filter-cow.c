@@ -38,8 +38,11 @@ static int cow_pwrite(struct backend *b, const void *buf, uint32_t len, uint64_t
 	return !ret && fua ? cow_flush(b) : ret;
 }
 
-static int cow_zero(struct backend *b, uint64_t off, uint64_t len, bool fua)
+/* the overlay is sparse: no_hole cannot promise allocation (docs/protocol.md) */
+static int cow_zero(struct backend *b, uint64_t off, uint64_t len, bool fua,
+		    bool no_hole)
 {
+	(void)no_hole;
 	int ret = overlay_write_zeroes(overlay_of(b), len, off);
 
 	return !ret && fua ? cow_flush(b) : ret;
@@ -48,7 +51,7 @@ static int cow_zero(struct backend *b, uint64_t off, uint64_t len, bool fua)
 /* the base must not show through a trimmed range: it reads as zeroes */
 static int cow_trim(struct backend *b, uint64_t off, uint64_t len)
 {
-	return cow_zero(b, off, len, false);
+	return cow_zero(b, off, len, false, false);
 }
 
 static int cow_identify(struct backend *b, struct backend_identity *id)

@@ -32,6 +32,8 @@ static void usage(FILE *out)
 "  -l, --listen=ADDR[:PORT]  listen here, repeatable (default: [::] and 0.0.0.0)\n"
 "      --server-name=NAME    a name clients may ask for, repeatable (default:\n"
 "                            the host name; the address dialled always works)\n"
+"      --server-port=PORT    a port clients may have dialled, repeatable (the\n"
+"                            local port always works; for port forwards)\n"
 "      --max-connections=N   concurrent connections (default: 256)\n"
 "      --handshake-timeout=S drop clients that do not finish the handshake\n"
 "                            within S seconds (default: %d)\n"
@@ -68,6 +70,7 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "port", required_argument, NULL, 'p' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "server-name", required_argument, NULL, 'S' },
+		{ "server-port", required_argument, NULL, 'P' },
 		{ "max-connections", required_argument, NULL, 'M' },
 		{ "handshake-timeout", required_argument, NULL, 'T' },
 		{ "boot-id", required_argument, NULL, 'B' },
@@ -114,6 +117,13 @@ int options_parse(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->server_names[o->server_name_count++] = optarg;
+			break;
+		case 'P':
+			if (o->server_port_count == CONFIG_MAX_LISTEN) {
+				fprintf(stderr, "netdiskd: too many --server-port\n");
+				return -1;
+			}
+			o->server_ports[o->server_port_count++] = optarg;
 			break;
 		case 'M':
 			if (parse_ulong(optarg, 65536, &n)) {
@@ -233,6 +243,13 @@ int options_build_config(const struct options *o, struct server_config *cfg)
 	}
 	for (size_t i = 0; i < o->server_name_count; i++) {
 		if (config_add_server_names(cfg, o->server_names[i], "--server-name", err,
+					    sizeof(err))) {
+			log_err("%s", err);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < o->server_port_count; i++) {
+		if (config_add_server_ports(cfg, o->server_ports[i], "--server-port", err,
 					    sizeof(err))) {
 			log_err("%s", err);
 			return -1;

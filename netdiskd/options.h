@@ -21,6 +21,8 @@ struct options {
 	const char *listen[CONFIG_MAX_LISTEN];
 	size_t listen_count;
 	const char *server_names[CONFIG_MAX_LISTEN];
+	const char *server_ports[CONFIG_MAX_LISTEN];
+	size_t server_port_count;
 	size_t server_name_count;
 	unsigned long max_connections;
 	unsigned long handshake_timeout;

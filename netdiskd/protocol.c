@@ -46,8 +46,9 @@ static uint32_t validate(const struct backend *b, bool read_only, const struct r
 
 	if (rq->type > ND_CMD_WRITE_ZEROES)
 		return ND_ERR_UNSUPPORTED;
-	if (rq->flags & ~ND_CMD_FLAG_FUA ||
-	    (fua && rq->type != ND_CMD_WRITE && rq->type != ND_CMD_WRITE_ZEROES))
+	if (rq->flags & ~(ND_CMD_FLAG_FUA | ND_CMD_FLAG_NO_HOLE) ||
+	    (fua && rq->type != ND_CMD_WRITE && rq->type != ND_CMD_WRITE_ZEROES) ||
+	    (rq->flags & ND_CMD_FLAG_NO_HOLE && rq->type != ND_CMD_WRITE_ZEROES))
 		return ND_ERR_INVALID;
 	if (rq->type == ND_CMD_FLUSH)
 		return rq->offset || rq->length ? ND_ERR_INVALID : ND_OK;
@@ -105,7 +106,8 @@ uint32_t protocol_execute(struct backend *b, const char *export_name, bool read_
 		ret = b->ops->trim(b, rq->offset, rq->length);
 		break;
 	default:
-		ret = b->ops->zero(b, rq->offset, rq->length, fua);
+		ret = b->ops->zero(b, rq->offset, rq->length, fua,
+				   rq->flags & ND_CMD_FLAG_NO_HOLE);
 		break;
 	}
 	if (ret) {

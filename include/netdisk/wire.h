@@ -43,6 +43,8 @@ struct nd_client_hello {
 	char identity[ND_NAME_SIZE];		/* 1..63 bytes, NUL padded */
 	char export_name[ND_NAME_SIZE];		/* 0..63 bytes; "" = default */
 	char server_name[ND_NAME_SIZE];		/* 1..63 bytes, NUL padded */
+	__be16 server_port;			/* the TCP port dialed, nonzero */
+	__be16 reserved;			/* zero */
 };
 
 enum nd_hello_flags {
@@ -134,6 +136,7 @@ enum nd_request_type {
 
 enum nd_request_flags {
 	ND_CMD_FLAG_FUA = 1 << 0,		/* WRITE, WRITE_ZEROES only */
+	ND_CMD_FLAG_NO_HOLE = 1 << 1,		/* WRITE_ZEROES only: stay allocated */
 };
 
 struct nd_request {

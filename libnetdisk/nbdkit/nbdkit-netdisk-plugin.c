@@ -277,10 +277,14 @@ static int netdisk_nbd_trim(void *handle, uint32_t count, uint64_t offset, uint3
 	return 0;
 }
 
-/* NBDKIT_FLAG_MAY_TRIM is the server's choice: the range reads as zeroes */
+/* without NBDKIT_FLAG_MAY_TRIM the range must stay allocated (NBD's NO_HOLE) */
 static int netdisk_nbd_zero(void *handle, uint32_t count, uint64_t offset, uint32_t flags)
 {
-	if (netdisk_zero(handle, count, offset, fua_of(flags))) {
+	uint32_t nd_flags = fua_of(flags);
+
+	if (!(flags & NBDKIT_FLAG_MAY_TRIM))
+		nd_flags |= NETDISK_CMD_FLAG_NO_HOLE;
+	if (netdisk_zero(handle, count, offset, nd_flags)) {
 		report("zero");
 		return -1;
 	}

@@ -30,11 +30,11 @@ static enum nd_key_kind lookup(void *ctx, const char *identity,
 	       identity[0] == 'd' ? ND_KEY_DEFAULT : ND_KEY_IDENTITY;
 }
 
-static bool answers_to(void *ctx, int fd, const char *name)
+static bool answers_to(void *ctx, int fd, const char *name, uint16_t port)
 {
 	(void)ctx;
 	(void)fd;
-	return name[0] != 'x';
+	return name[0] != 'x' && port != 1;
 }
 
 static unsigned int admit(void *ctx, const struct nd_hello_names *names)

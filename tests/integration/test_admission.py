@@ -34,7 +34,7 @@ def raw_hello(port, identity):
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
     s.sendall(struct.pack(">IHH", 0x4E44534B, 4, 0) + os.urandom(64) +
               identity.encode().ljust(64, b"\0") + bytes(64) +
-              b"127.0.0.1".ljust(64, b"\0"))
+              b"127.0.0.1".ljust(64, b"\0") + struct.pack(">HH", port, 0))
     got = b""
     while len(got) < 72:
         chunk = s.recv(72 - len(got))

@@ -28,7 +28,7 @@ from test_netdiskd import MiB, Proxy, closed_without_reply
 
 MAGIC = 0x4E44534B
 VERSION = 4
-CH_LEN = {1: 168, 2: 264, 3: 264, 4: 264}
+CH_LEN = {1: 168, 2: 264, 3: 264, 4: 268}
 SH_LEN = {1: 40, 2: 72, 3: 72, 4: 72}
 REPLY = 3
 
@@ -95,12 +95,13 @@ class PyClient:
     """A protocol v2 client: hello, key confirmation, then records."""
 
     def __init__(self, port, psk, identity, export="", server_name="127.0.0.1",
-                 host="127.0.0.1"):
+                 host="127.0.0.1", server_port=None):
         self.sock = socket.create_connection((host, port), timeout=20)
         priv = X25519PrivateKey.generate()
         share = priv.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         self.ch = (struct.pack(">IHH", MAGIC, VERSION, 0) + os.urandom(32) + share +
-                   name(identity) + name(export) + name(server_name))
+                   name(identity) + name(export) + name(server_name) +
+                   struct.pack(">HH", port if server_port is None else server_port, 0))
         self.sock.sendall(self.ch)
         self.sh = recv_exact(self.sock, 8)
         _, self.version, self.status = struct.unpack(">IHH", self.sh)
@@ -174,13 +175,13 @@ class HandshakeTest(base.Harness):
 
     def test_recorded_session_stays_closed_to_a_later_key_holder(self):
         disk = self.image("disk.img", 2 * MiB, 2 * MiB)
-        srv = self.server("--file", disk, "--key-file", self.key)
+        srv, proxy = self.behind_proxy("--file", disk, "--key-file", self.key)
         c2s, s2c = bytearray(), bytearray()
 
         def record(direction, data, pos):
             (c2s if direction == "c2s" else s2c).extend(data)
             return data
-        proxy = Proxy(srv.port, record)
+        proxy.tamper = record
         self.ctl("info", self.uri(proxy.port))
         proxy.close()
         self.assertGreater(len(s2c), 72 + 32)
@@ -229,8 +230,43 @@ class HandshakeTest(base.Harness):
         self.assertEqual(r.returncode, 4, r.stdout)
         self.assertIn("does not answer to the name '127.0.0.2'", r.stderr)
         # the whole advice, not cut off at a buffer's end
-        self.assertIn("add it to server-name in the server's netdiskd.conf)", r.stderr)
+        self.assertIn("add them to server-name and server-port in the server's "
+                      "netdiskd.conf)", r.stderr)
         srv_b.wait_log("client asked for server '127.0.0.2'")
+
+    def test_a_relay_to_another_port_of_the_same_address_fails(self):
+        # two instances, one key, one address: a client that dials one port
+        # is relayed to the other instance's
+        srv_a = self.server("--file", self.image("a.img", MiB), "--key-file", self.key)
+        srv_b = self.server("--file", self.image("b.img", 2 * MiB), "--key-file", self.key)
+        self.assertIn("1048576", self.ctl("info", self.uri(srv_a.port)).stdout)
+        relay = Proxy(srv_b.port, lambda direction, data, pos: data)
+        r = self.ctl("info", self.uri(relay.port), check=False)
+        self.assertEqual(r.returncode, 4, r.stdout)
+        self.assertNotIn("2097152", r.stdout)
+        self.assertIn("does not answer to the name '127.0.0.1' on port %d" % relay.port,
+                      r.stderr)
+        srv_b.wait_log("client asked for server '127.0.0.1' port %d" % relay.port)
+
+    def test_server_ports_are_configurable(self):
+        # a port forward the administrator set up is named in server-port
+        disk = self.image("disk.img", 2 * MiB)
+        forward = Proxy(1, lambda direction, data, pos: data)
+        other = Proxy(1, lambda direction, data, pos: data)
+        srv = self.server("--file", disk, "--key-file", self.key,
+                          "--server-port", "%d, 1" % forward.port)
+        forward.target = other.target = srv.port
+        self.assertIn("2097152", self.ctl("info", self.uri(forward.port)).stdout)
+        self.assertIn("2097152", self.ctl("info", self.uri(srv.port)).stdout)
+        r = self.ctl("info", self.uri(other.port), check=False)
+        self.assertEqual(r.returncode, 4, r.stderr)
+        nd = os.path.join(base.BUILD, "netdiskd")
+        for bad in ("0", "65536", "+1", "x", "123456"):
+            r = subprocess.run([nd, "--file", disk, "--key-file", self.key, "--check",
+                                "--server-port", bad], capture_output=True, text=True,
+                               timeout=30)
+            self.assertNotEqual(r.returncode, 0, bad)
+            self.assertIn("invalid server port", r.stderr, bad)
 
     def test_server_names_are_configurable(self):
         disk = self.image("disk.img", MiB)

@@ -20,7 +20,7 @@ import time
 import unittest
 
 BUILD = None
-HELLO_C2S = 264 + 32        # ClientHello + ClientFinished
+HELLO_C2S = 268 + 32        # ClientHello + ClientFinished
 MiB = 1 << 20
 
 
@@ -197,6 +197,14 @@ class Harness(unittest.TestCase):
         self.servers.append(s)
         return s
 
+    def behind_proxy(self, *args):
+        """A server reached through a Proxy that it answers to (server-port)
+        and that passes everything on until the test sets proxy.tamper."""
+        proxy = Proxy(0, lambda direction, data, pos: data)
+        srv = self.server(*args, "--server-port", str(proxy.port))
+        proxy.target = srv.port
+        return srv, proxy
+
     def ctl(self, *args, key=None, identity="tester", check=True):
         cmd = [os.path.join(BUILD, "netdiskctl"), args[0]]
         # only the commands that connect take a key and an identity
@@ -308,6 +316,32 @@ class NetdiskdTest(Harness):
             "invalid request", "beyond the end of the export", "ok", "ok", ""])
         self.assertEqual(srv.stop(), 0)
 
+    def test_write_zeroes_with_no_hole_keeps_the_range_allocated(self):
+        # tmpfs punches holes but has no ZERO_RANGE: the fallback decides
+        if not os.path.isdir("/dev/shm"):
+            self.skipTest("no /dev/shm")
+        shm = tempfile.mkdtemp(dir="/dev/shm")
+        self.addCleanup(shutil.rmtree, shm)
+        disk = os.path.join(shm, "disk.img")
+        with open(disk, "wb") as f:
+            f.write(os.urandom(4 * MiB))
+        srv = self.server("--file", disk, "--key-file", self.key)
+        before = os.stat(disk).st_blocks
+        NO_HOLE = 2
+        r = self.req(srv.port, "raw:4:%d:0:%d" % (NO_HOLE, 2 * MiB), "read:0:512")
+        self.assertEqual(r.stdout, "ok\nok\n", r.stderr)
+        self.assertEqual(os.stat(disk).st_blocks, before, "NO_HOLE freed space")
+        with open(disk, "rb") as f:
+            self.assertEqual(f.read(2 * MiB), bytes(2 * MiB))
+        # without it the server may punch a hole
+        self.assertEqual(self.req(srv.port, "zero:%d:%d" % (2 * MiB, 2 * MiB)).stdout, "ok\n")
+        self.assertLess(os.stat(disk).st_blocks, before)
+        # NO_HOLE belongs to WRITE_ZEROES only
+        for t in (1, 3):
+            r = self.req(srv.port, "raw:%d:%d:0:4096" % (t, NO_HOLE))
+            self.assertEqual(r.stdout, "invalid request\n", (t, r.stderr))
+        self.assertEqual(srv.stop(), 0)
+
     def test_trim_and_write_zeroes_reach_the_file(self):
         disk = self.image("disk.img", 4 * MiB, 4 * MiB)
         srv = self.server("--file", disk, "--key-file", self.key)
@@ -359,8 +393,8 @@ class NetdiskdTest(Harness):
     def tampered_upload(self, tamper):
         disk = self.image("disk.img", 8 * MiB)
         src = self.image("src.bin", 4 * MiB, 4 * MiB)
-        srv = self.server("--file", disk, "--key-file", self.key)
-        proxy = Proxy(srv.port, tamper)
+        srv, proxy = self.behind_proxy("--file", disk, "--key-file", self.key)
+        proxy.tamper = tamper
         r = self.ctl("copy", "--connections", "1", src,
                      self.uri(proxy.port), check=False)
         proxy.close()
@@ -381,7 +415,7 @@ class NetdiskdTest(Harness):
 
     def test_bit_flip_server_to_client_is_detected(self):
         disk = self.image("disk.img", 4 * MiB, 4 * MiB)
-        srv = self.server("--file", disk, "--key-file", self.key)
+        srv, proxy = self.behind_proxy("--file", disk, "--key-file", self.key)
 
         def flip(direction, data, pos):
             target = 72 + 56 + 8 + 20000            # inside the first READ reply
@@ -389,7 +423,7 @@ class NetdiskdTest(Harness):
                 data = bytearray(data)
                 data[target - pos] ^= 0x80
             return bytes(data)
-        proxy = Proxy(srv.port, flip)
+        proxy.tamper = flip
         out = os.path.join(self.tmp, "out.bin")
         r = self.ctl("copy", "--connections", "1", self.uri(proxy.port), out, check=False)
         proxy.close()
@@ -513,7 +547,7 @@ class NetdiskdTest(Harness):
 
     def test_failed_download_leaves_the_target_alone(self):
         disk = self.image("disk.img", 16 * MiB, 16 * MiB)
-        srv = self.server("--file", disk, "--key-file", self.key)
+        srv, proxy = self.behind_proxy("--file", disk, "--key-file", self.key)
         out = os.path.join(self.tmp, "backup.img")
         with open(out, "wb") as f:
             f.write(b"previous backup" * 1000)
@@ -521,7 +555,7 @@ class NetdiskdTest(Harness):
 
         def cut(direction, data, pos):     # the server's stream ends at 6 MiB
             return None if direction == "s2c" and pos > 6 * MiB else data
-        proxy = Proxy(srv.port, cut)
+        proxy.tamper = cut
         r = self.ctl("copy", "--connections", "1", self.uri(proxy.port), out, check=False)
         proxy.close()
         self.assertEqual(r.returncode, 7)
@@ -1246,7 +1280,7 @@ class NetdiskdTest(Harness):
             hello = struct.pack(">IHH", 0x4E44534B, 4, 0) + os.urandom(64)
             ident = bad.encode()[:63].ljust(64, b"\0") if len(bad) < 64 else bad.encode()[:64]
             s.sendall(hello + ident + b"golden".ljust(64, b"\0") +
-                      b"127.0.0.1".ljust(64, b"\0"))
+                      b"127.0.0.1".ljust(64, b"\0") + struct.pack(">HH", srv.port, 0))
             self.assertTrue(closed_without_reply(s))
             s.close()
         self.assertEqual(os.listdir(self.overlays), [])

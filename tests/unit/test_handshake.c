@@ -37,11 +37,11 @@ static enum nd_key_kind lookup(void *ctx, const char *identity,
 	return ND_KEY_NONE;
 }
 
-static bool answers_to(void *ctx, int fd, const char *name)
+static bool answers_to(void *ctx, int fd, const char *name, uint16_t port)
 {
 	(void)ctx;
 	(void)fd;
-	return !strcasecmp(name, "store1");
+	return !strcasecmp(name, "store1") && port == 26547;
 }
 
 static int lookups;	/* admission must come before any key is looked up */
@@ -70,6 +70,7 @@ static struct nd_hello_names names_of(const char *identity, const char *export_n
 	strcpy(n.identity, identity);
 	strcpy(n.export_name, export_name);
 	strcpy(n.server_name, server_name);
+	n.server_port = 26547;
 	return n;
 }
 
@@ -295,6 +296,7 @@ static void hello(struct nd_client_hello *ch, const char *id)
 	ch->version = htons(ND_VERSION);
 	memcpy(ch->identity, id, strlen(id));
 	memcpy(ch->server_name, "store1", 6);
+	ch->server_port = htons(26547);
 	CHECK(nd_x25519_keypair(priv, ch->share) == 0);
 }
 
@@ -324,6 +326,18 @@ static void test_malformed_hellos(void)
 	CHECK(n == sizeof(*sh) && ntohs(sh->status) == ND_HELLO_WRONG_SERVER);
 	hello(&ch, "alice");
 	memset(ch.server_name, 0, sizeof(ch.server_name));
+	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n <= 0);
+	/* the right name on another port: another instance */
+	hello(&ch, "alice");
+	ch.server_port = htons(26548);
+	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_WRONG_SERVER);
+	CHECK(n == sizeof(*sh) && ntohs(sh->status) == ND_HELLO_WRONG_SERVER);
+	/* no port, or reserved bytes set: malformed */
+	hello(&ch, "alice");
+	ch.server_port = 0;
+	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n <= 0);
+	hello(&ch, "alice");
+	ch.reserved = htons(1);
 	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n <= 0);
 
 	/* low-order X25519 shares (RFC 7748 section 7): all-zero secrets */

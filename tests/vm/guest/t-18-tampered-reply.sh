@@ -5,7 +5,8 @@
 . /test/lib.sh
 setup_exports
 $DD if=/dev/urandom of=/srv/disk.img bs=1M count=1 conv=notrunc 2>/dev/null
-start_server
+# the module dials ndtamper on 26548 (docs/protocol.md, "Server names")
+NETDISKD_ARGS="--server-port 26548" start_server
 # ServerHello 72 + ServerFinished 32 + INFO record 56 = 160 bytes, then the
 # first reply (the partition scan's read): 8 + 16 bytes of headers, then data
 /usr/bin/ndtamper 26548 26547 284 2> /tmp/tamper.log &

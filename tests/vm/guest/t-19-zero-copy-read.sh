@@ -5,7 +5,8 @@
 . /test/lib.sh
 setup_exports
 $DD if=/dev/urandom of=/srv/disk.img bs=1M count=32 conv=notrunc 2>/dev/null
-start_server
+# the module dials ndtamper on 26548 (docs/protocol.md, "Server names")
+NETDISKD_ARGS="--server-port 26548" start_server
 want=$(sha_of /srv/disk.img 0 32)
 check load
 wait_dev netdisk0
