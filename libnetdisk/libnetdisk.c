@@ -489,11 +489,11 @@ static int request(struct netdisk *nd, uint16_t type, uint32_t flags, uint8_t *r
 {
 	uint32_t allowed = type == ND_CMD_READ || type == ND_CMD_FLUSH ? 0 : NETDISK_CMD_FLAG_FUA;
 	uint32_t chunk, wire_flags = 0;
+	bool flush_after = false;
+	int ret;
 
 	if (type == ND_CMD_WRITE_ZEROES)
 		allowed |= NETDISK_CMD_FLAG_NO_HOLE;
-	bool flush_after = false;
-	int ret;
 
 	if (flags & ~allowed)
 		return fail(EINVAL, "%s: flags %#x are not allowed", type_name(type), flags);

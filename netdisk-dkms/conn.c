@@ -73,16 +73,16 @@ static int nd_seal_next(struct nd_conn *c)
 		struct llist_node *n = llist_reverse_order(llist_del_all(&c->queued));
 
 		while (n) {
-			io = llist_entry(n, struct nd_io, queued);
+			struct nd_io *waiting = llist_entry(n, struct nd_io, queued);
+
 			n = n->next;
-			list_add_tail(&io->entry, &c->send_list);
+			list_add_tail(&waiting->entry, &c->send_list);
 		}
 		if (list_empty(&c->send_list))
 			return 0;
 	}
 	memset(h, 0, sizeof(*h));
 	if (c->tx.seq >= nd_rekey_records || c->tx.bytes >= ND_REKEY_BYTES) {
-		io = NULL;
 		h->type = ND_REC_KEY_UPDATE;
 		len = 0;
 		clear = REC_HDR;

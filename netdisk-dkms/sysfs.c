@@ -112,8 +112,9 @@ ND_ATTR_RO(state);
  * One line per connection: its index, state (live, reconnecting, failed),
  * the requests sent on it, its reconnects, the records sealed on its
  * current socket, the requests in flight on it, the most ever in flight
- * on it at once, and the send pages it had to renew (txring.h). A snapshot read without locks: the fields of a line may
- * come from moments apart.
+ * on it at once, and the send pages it had to renew (txring.h). A
+ * snapshot read without locks: the fields of a line may come from moments
+ * apart.
  */
 static ssize_t nd_queues_show(struct device *d, struct device_attribute *a, char *buf)
 {

@@ -544,8 +544,9 @@ static void *conn_main(void *arg)
 	/*
 	 * Before the server learns this connection ended, since the server may
 	 * then be freed and the process exit: its generation, what the session
-	 * holds, and libcrypto's state for this thread. The descriptor stays open until the server's list no
-	 * longer names it, so that a stop never shuts down a reused number.
+	 * holds, and libcrypto's state for this thread. The descriptor stays
+	 * open until the server's list no longer names it, so that a stop never
+	 * shuts down a reused number.
 	 */
 	server_gen_put(c->srv, c->gen);
 	conn_release(c);
