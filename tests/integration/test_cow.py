@@ -368,6 +368,31 @@ class CowTest(base.Harness):
         self.assertEqual(r.returncode, 2)
         self.assertIn("exists", r.stderr)
 
+    def wait_for_writer(self, p, outdir, deadline):
+        """The pid of the process under p that has a file in outdir open."""
+        def descendants(pid):
+            try:
+                with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                    kids = [int(k) for k in f.read().split()]
+            except OSError:
+                return []
+            return kids + [d for k in kids for d in descendants(k)]
+        seen = set()
+        while time.time() < deadline and p.poll() is None:
+            for pid in descendants(p.pid):
+                seen.add(pid)
+                try:
+                    for fd in os.listdir("/proc/%d/fd" % pid):
+                        if os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith(outdir):
+                            return pid
+                except OSError:
+                    pass
+            time.sleep(0.01)
+        p.kill()
+        out, err = p.communicate(timeout=60)
+        self.fail("the merge never opened its output (processes seen: %s, exit %s): %s"
+                  % (sorted(seen), p.returncode, err.decode(errors="replace")[-2000:]))
+
     def test_a_merge_that_fails_leaves_no_output(self):
         k, base_img, ovl, conf = self.overlay_site()
         outdir = os.path.join(self.tmp, "out")
@@ -394,24 +419,9 @@ class CowTest(base.Harness):
         p = subprocess.Popen(["strace", "-f", "-qq", "-o", "/dev/null", "-e",
                               "inject=pwrite64:delay_exit=20000"] + ctl,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline, child = time.time() + 30, None
-        while not child and time.time() < deadline:
-            with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
-                child = f.read().split()
-            time.sleep(0.05)
-        self.assertTrue(child, "strace started no netdiskctl")
-        writing = False
-        while not writing and time.time() < deadline:
-            try:
-                fds = os.listdir("/proc/%s/fd" % child[0])
-                writing = any(os.readlink("/proc/%s/fd/%s" % (child[0], fd))
-                              .startswith(outdir) for fd in fds)
-            except OSError:
-                pass
-            time.sleep(0.05)
-        self.assertTrue(writing, "the merge never opened its output")
+        merge = self.wait_for_writer(p, outdir, time.time() + 60)
         time.sleep(0.3)
-        os.kill(int(child[0]), signal.SIGTERM)
+        os.kill(merge, signal.SIGTERM)
         p.communicate(timeout=60)
         self.assertEqual(os.listdir(outdir), [])
 
