@@ -18,6 +18,7 @@
 
 #include "compat.h"
 #include "conn.h"
+#include "fault.h"
 
 #define nd_conn_err(c, fmt, ...) \
 	pr_err("netdisk%d (%s): " fmt, (c)->disk_index, (c)->target->host, ##__VA_ARGS__)
@@ -457,9 +458,11 @@ static void nd_io_work(struct work_struct *work)
 {
 	struct nd_conn *c = container_of(work, struct nd_conn, io_work);
 	unsigned long deadline = jiffies + msecs_to_jiffies(1);
-	unsigned int noreclaim = memalloc_noreclaim_save();
+	unsigned int noreclaim;
 	bool more;
 
+	nd_fault_delay(ND_FAULT_IO_WORK, false);
+	noreclaim = memalloc_noreclaim_save();
 	do {
 		int sent, received;
 
@@ -575,6 +578,7 @@ static void nd_release_sock(struct nd_conn *c, struct socket *sock)
 	nd_aead_wipe(&c->rx);
 }
 
+/* In nvme_tcp_stop_queue's order: shut the socket, restore its callbacks, cancel io_work. */
 void nd_conn_stop(struct nd_conn *c)
 {
 	struct sock *sk;
@@ -583,6 +587,7 @@ void nd_conn_stop(struct nd_conn *c)
 	if (!c->sock)
 		return;
 	sk = c->sock->sk;
+	kernel_sock_shutdown(c->sock, SHUT_RDWR);
 	if (c->saved_data_ready) {
 		write_lock_bh(&sk->sk_callback_lock);
 		sk->sk_user_data = NULL;
@@ -596,7 +601,6 @@ void nd_conn_stop(struct nd_conn *c)
 	cancel_work_sync(&c->io_work);
 	/* io_work may have armed it before it saw the connection stopped */
 	cancel_delayed_work_sync(&c->tx_wait);
-	kernel_sock_shutdown(c->sock, SHUT_RDWR);
 	nd_release_sock(c, c->sock);
 	c->sock = NULL;
 }
@@ -614,6 +618,7 @@ int nd_conn_queue(struct nd_conn *c, struct nd_io *io)
 {
 	if (!nd_conn_live(c))
 		return -ENOTCONN;
+	nd_fault_delay(ND_FAULT_QUEUE, true);
 	llist_add(&io->queued, &c->queued);
 	queue_work(nd_io_wq, &c->io_work);
 	return 0;

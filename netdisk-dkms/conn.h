@@ -137,7 +137,10 @@ unsigned int nd_conn_busy_hint_ms(const struct nd_conn *c);
 void nd_conn_start(struct nd_conn *c);
 /* Ends the socket once: ops->failed follows. Safe from any context. */
 void nd_conn_fail(struct nd_conn *c);
-/* Stops io_work and releases the socket; queued requests stay the owner's. */
+/*
+ * Stops io_work and releases the socket; queued requests stay the owner's.
+ * Not concurrently with itself or nd_conn_open(): the owner serializes them.
+ */
 void nd_conn_stop(struct nd_conn *c);
 /* Makes a connect or handshake under way, and any later one, fail at once. */
 void nd_conn_cancel(struct nd_conn *c);

@@ -15,10 +15,68 @@
 #include <linux/slab.h>
 
 #include "compat.h"
+#include "fault.h"
 #include "netdisk.h"
 
 static DEFINE_IDA(nd_index_ida);
 static int nd_major;
+
+/*
+ * Moves q along one of the edges netdisk.h allows; false, and no change, for
+ * any other. A device that is DELETING lets its queues move only to DELETING.
+ */
+static bool nd_queue_change_state(struct nd_queue *q, enum nd_queue_state new)
+{
+	enum nd_queue_state old = q->state;
+	bool ok;
+
+	lockdep_assert_held(&q->dev->state_lock);
+	switch (new) {
+	case ND_Q_LIVE:
+		ok = old == ND_Q_NEW || old == ND_Q_CONNECTING || old == ND_Q_FAILING;
+		break;
+	case ND_Q_CONNECTING:
+		ok = old == ND_Q_NEW || old == ND_Q_LIVE;
+		break;
+	case ND_Q_FAILING:
+		ok = old == ND_Q_CONNECTING;
+		break;
+	case ND_Q_DEAD:
+		ok = old == ND_Q_CONNECTING || old == ND_Q_FAILING;
+		break;
+	case ND_Q_DELETING:
+		ok = old != ND_Q_DELETING;
+		break;
+	default:
+		ok = false;
+		break;
+	}
+	if (q->dev->state == ND_DEV_DELETING && new != ND_Q_DELETING)
+		ok = false;
+	if (ok)
+		WRITE_ONCE(q->state, new);
+	return ok;
+}
+
+/*
+ * Moves q out of a wait to new (LIVE, FAILING or DEAD) and lets its waiting
+ * requests run: sent, or failed at once. False if q could not move.
+ */
+static bool nd_queue_release(struct nd_queue *q, enum nd_queue_state new)
+{
+	unsigned long flags;
+	bool ok;
+
+	spin_lock_irqsave(&q->dev->state_lock, flags);
+	/* LIVE only while its connection is: a failure since would be lost */
+	ok = (new != ND_Q_LIVE || nd_conn_live(&q->conn)) && nd_queue_change_state(q, new);
+	if (ok)
+		blk_mq_start_stopped_hw_queue(q->hctx, true);
+	spin_unlock_irqrestore(&q->dev->state_lock, flags);
+	if (ok)
+		blk_mq_kick_requeue_list(q->dev->disk->queue);
+	return ok;
+}
 
 static u16 nd_wire_type(struct request *rq)
 {
@@ -101,14 +159,32 @@ static blk_status_t nd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct nd_cmd *cmd = blk_mq_rq_to_pdu(rq);
 	u16 type = nd_wire_type(rq);
 
-	if (type == U16_MAX)
+	if (type == U16_MAX) {
+		clear_bit(ND_CMD_REQUEUED, &cmd->flags);	/* the tag's next request is new */
 		return BLK_STS_NOTSUPP;
-	if (!nd_conn_live(&q->conn)) {
-		if (!READ_ONCE(q->failing))
-			return BLK_STS_RESOURCE;	/* recovery stops this queue */
-		atomic64_inc(&dev->stats.errors);
-		return BLK_STS_IOERR;
 	}
+	if (READ_ONCE(q->state) != ND_Q_LIVE) {
+		enum nd_queue_state state;
+		unsigned long flags;
+
+		spin_lock_irqsave(&dev->state_lock, flags);
+		state = q->state;
+		/* stopped under the lock: recovery's start cannot be undone */
+		if (state == ND_Q_NEW || state == ND_Q_CONNECTING)
+			blk_mq_stop_hw_queue(hctx);
+		spin_unlock_irqrestore(&dev->state_lock, flags);
+		if (state == ND_Q_NEW || state == ND_Q_CONNECTING)
+			return BLK_STS_RESOURCE;	/* recovery starts it again */
+		if (state != ND_Q_LIVE) {
+			clear_bit(ND_CMD_REQUEUED, &cmd->flags);
+			atomic64_inc(&dev->stats.errors);
+			return BLK_STS_IOERR;
+		}
+	}
+	/*
+	 * If the connection fails from here on, its recovery quiesces the
+	 * queue, so waits for this call, and then takes the request back.
+	 */
 	cmd->queue = q;
 	/* a resend keeps its count of timeouts; a new request starts afresh */
 	if (!test_and_clear_bit(ND_CMD_REQUEUED, &cmd->flags))
@@ -126,7 +202,6 @@ static blk_status_t nd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	nd_account(dev, rq);
 	atomic64_inc(&q->requests);
 	set_bit(ND_CMD_INFLIGHT, &cmd->flags);
-	/* if the connection just died, its recovery takes the request back */
 	nd_conn_queue(&q->conn, &cmd->io);
 	return BLK_STS_OK;
 }
@@ -145,8 +220,8 @@ static enum blk_eh_timer_return nd_timeout_rq(struct request *rq)
 
 	if (!q || !test_bit(ND_CMD_INFLIGHT, &cmd->flags))
 		return BLK_EH_RESET_TIMER;
-	/* a dead connection's recovery or the teardown owns it */
-	if (!nd_conn_live(&q->conn) || READ_ONCE(q->dev->removing))
+	/* a failed connection's recovery or the teardown owns it */
+	if (READ_ONCE(q->state) != ND_Q_LIVE)
 		return BLK_EH_RESET_TIMER;
 	if (++cmd->timeouts >= ND_TIMEOUT_BUDGET || rq->cmd_flags & REQ_FAILFAST_MASK) {
 		pr_err_ratelimited("netdisk%d: %s at sector %llu unanswered after %u timeouts of %u s, failing it\n",
@@ -301,14 +376,24 @@ static void nd_complete(struct nd_conn *c, struct nd_io *io, u32 status)
 	blk_mq_complete_request(rq);
 }
 
+/*
+ * Once per socket. In CONNECTING or FAILING the failed socket is the one
+ * recovery is starting, and recovery sees it; in DELETING, teardown owns
+ * the queue.
+ */
 static void nd_failed(struct nd_conn *c)
 {
 	struct nd_queue *q = container_of(c, struct nd_queue, conn);
+	unsigned long flags;
 
-	q->dead_since = jiffies;
-	blk_mq_stop_hw_queue(q->hctx);
-	if (!READ_ONCE(q->dev->removing))
+	nd_fault_delay(ND_FAULT_FAILED, false);
+	spin_lock_irqsave(&q->dev->state_lock, flags);
+	if (nd_queue_change_state(q, ND_Q_CONNECTING)) {
+		q->dead_since = jiffies;
+		blk_mq_stop_hw_queue(q->hctx);
 		queue_work(nd_wq, &q->recover_work);
+	}
+	spin_unlock_irqrestore(&q->dev->state_lock, flags);
 }
 
 static const struct nd_conn_ops nd_conn_ops = {
@@ -366,14 +451,6 @@ static bool nd_same_export(const struct nd_export_info *a, const struct nd_expor
 	       a->max_io == b->max_io && a->flags == b->flags;
 }
 
-/* New and requeued requests on q now fail at once, until it reconnects. */
-static void nd_queue_give_up(struct nd_queue *q)
-{
-	WRITE_ONCE(q->failing, true);
-	blk_mq_start_hw_queue(q->hctx);
-	blk_mq_kick_requeue_list(q->dev->disk->queue);
-}
-
 /* A busy server's hint, doubled per refusal in a row up to 10 s, plus jitter. */
 static unsigned int nd_busy_wait_ms(struct nd_conn *c, unsigned int refusals)
 {
@@ -383,80 +460,121 @@ static unsigned int nd_busy_wait_ms(struct nd_conn *c, unsigned int refusals)
 	return ms + get_random_u32() % (ms + 1);
 }
 
+/* Whether a new connection is one the queue can go on with. */
+static bool nd_queue_accept(struct nd_queue *q, const struct nd_export_info *info)
+{
+	struct nd_device *dev = q->dev;
+
+	if (!nd_same_export(info, &dev->info)) {
+		pr_err("netdisk%d (%s): export changed under us (size, block size, max_io or flags); failing its I/O\n",
+		       dev->index, dev->target.host);
+		return false;
+	}
+	/* before this queue completes anything from the new server */
+	q->verifier = info->verifier;
+	if (nd_dur_reconnected(&dev->dur, info->verifier)) {
+		atomic64_inc(&dev->stats.lost_writes);
+		pr_err("netdisk%d (%s): server lost acknowledged writes: its write verifier changed while writes awaited a flush; flushes fail until detach\n",
+		       dev->index, dev->target.host);
+	}
+	return true;
+}
+
+/*
+ * Runs once per edge into CONNECTING, and ends with the queue LIVE, DEAD or
+ * DELETING. It alone opens, starts and stops the connection until teardown,
+ * which cancels it before it stops the connection itself.
+ */
 static void nd_recover_work(struct work_struct *work)
 {
 	struct nd_queue *q = container_of(work, struct nd_queue, recover_work);
 	struct nd_device *dev = q->dev;
 	unsigned int delay_ms = 100, busy_refusals = 0;
 
-	if (!READ_ONCE(dev->removing))
-		pr_info("netdisk%d (%s): connection %u lost, reconnecting\n",
-			dev->index, dev->target.host, q->conn.index);
+	if (READ_ONCE(q->state) == ND_Q_DELETING)
+		return;
+	pr_info("netdisk%d (%s): connection %u lost, reconnecting\n",
+		dev->index, dev->target.host, q->conn.index);
 	nd_conn_stop(&q->conn);
 	nd_take_back_all(dev, q, true);
 	/* what the server holds may change while we are away */
 	nd_cache_clear(&dev->cache);
-	while (!READ_ONCE(dev->removing)) {
+	while (READ_ONCE(q->state) != ND_Q_DELETING) {
 		struct nd_export_info info;
 		int ret;
 
-		if (!q->failing && time_after(jiffies, q->dead_since + nd_dead_timeout_s * HZ)) {
+		if (READ_ONCE(q->state) == ND_Q_CONNECTING &&
+		    time_after(jiffies, q->dead_since + nd_dead_timeout_s * HZ) &&
+		    nd_queue_release(q, ND_Q_FAILING))
 			pr_err("netdisk%d (%s): server unreachable for %u s, failing I/O\n",
 			       dev->index, dev->target.host, nd_dead_timeout_s);
-			nd_queue_give_up(q);
-		}
 		ret = nd_conn_open(&q->conn, &info);
-		if (!ret && nd_same_export(&info, &dev->info)) {
-			atomic64_inc(&dev->stats.reconnects);
-			atomic64_inc(&q->reconnects);
-			/* before this queue completes anything from the new server */
-			q->verifier = info.verifier;
-			if (nd_dur_reconnected(&dev->dur, info.verifier)) {
-				atomic64_inc(&dev->stats.lost_writes);
-				pr_err("netdisk%d (%s): server lost acknowledged writes: its write verifier changed while writes awaited a flush; flushes fail until detach\n",
-				       dev->index, dev->target.host);
-			}
-			nd_conn_start(&q->conn);
-			WRITE_ONCE(q->failing, false);
-			pr_info("netdisk%d (%s): connection %u re-established\n",
-				dev->index, dev->target.host, q->conn.index);
-			blk_mq_start_hw_queue(q->hctx);
-			blk_mq_kick_requeue_list(dev->disk->queue);
+		nd_fault_delay(ND_FAULT_RECOVER_OPENED, false);
+		if (!ret && !nd_queue_accept(q, &info)) {
+			nd_conn_stop(&q->conn);
+			nd_queue_release(q, ND_Q_DEAD);
 			return;
 		}
 		if (!ret) {
-			pr_err("netdisk%d (%s): export changed under us (size, block size, max_io or flags); failing its I/O\n",
-			       dev->index, dev->target.host);
+			nd_conn_start(&q->conn);
+			nd_fault_delay(ND_FAULT_RECOVER_STARTED, false);
+			if (nd_queue_release(q, ND_Q_LIVE)) {
+				atomic64_inc(&dev->stats.reconnects);
+				atomic64_inc(&q->reconnects);
+				pr_info("netdisk%d (%s): connection %u re-established\n",
+					dev->index, dev->target.host, q->conn.index);
+				return;
+			}
+			/* failed already, or detach: nothing was sent on it */
 			nd_conn_stop(&q->conn);
-			nd_queue_give_up(q);
-			return;
 		}
 		/* a busy server's own wait, as at attach, in place of ours */
 		if (ret == -EAGAIN)
 			delay_ms = nd_busy_wait_ms(&q->conn, busy_refusals++);
-		wait_event_timeout(dev->wait, READ_ONCE(dev->removing),
+		wait_event_timeout(dev->wait, READ_ONCE(q->state) == ND_Q_DELETING,
 				   msecs_to_jiffies(delay_ms));
 		delay_ms = min(delay_ms * 2, 5000U);
 	}
 }
 
+/*
+ * In the order of nvme_tcp_teardown_io_queues: every queue DELETING, so that
+ * nothing reconnects; quiesce, so that no queue_rq is under way; stop the
+ * connections; take back and fail what they held; then let the requests
+ * still waiting run, to fail at once. Safe to call twice.
+ */
 static void nd_queues_teardown(struct nd_device *dev, unsigned int count)
 {
+	struct nd_take_ctx fail = { .queue = NULL, .requeue = false };
+	struct request_queue *rq_queue = dev->disk ? dev->disk->queue : NULL;
+	unsigned long flags;
 	unsigned int i;
 
-	WRITE_ONCE(dev->removing, true);
+	spin_lock_irqsave(&dev->state_lock, flags);
+	dev->state = ND_DEV_DELETING;
+	for (i = 0; i < count; i++)
+		nd_queue_change_state(&dev->queues[i], ND_Q_DELETING);
+	spin_unlock_irqrestore(&dev->state_lock, flags);
 	wake_up_all(&dev->wait);
-	for (i = 0; i < count; i++) {
-		struct nd_queue *q = &dev->queues[i];
-
-		WRITE_ONCE(q->failing, true);
-		nd_conn_cancel(&q->conn);
-		nd_conn_fail(&q->conn);
-	}
-	for (i = 0; i < count; i++) {
+	/* a handshake under way ends now, not at its timeout */
+	for (i = 0; i < count; i++)
+		nd_conn_cancel(&dev->queues[i].conn);
+	if (rq_queue)
+		blk_mq_quiesce_queue(rq_queue);
+	for (i = 0; i < count; i++)
 		cancel_work_sync(&dev->queues[i].recover_work);
+	for (i = 0; i < count; i++)
 		nd_conn_stop(&dev->queues[i].conn);
-	}
+	if (!rq_queue)
+		return;
+	blk_mq_tagset_busy_iter(&dev->tag_set, nd_take_back, &fail);
+	/* nothing queues them in DELETING; this only proves it */
+	for (i = 0; i < count; i++)
+		cancel_work_sync(&dev->queues[i].recover_work);
+	blk_mq_unquiesce_queue(rq_queue);
+	for (i = 0; i < count; i++)
+		blk_mq_start_hw_queue(dev->queues[i].hctx);
+	blk_mq_kick_requeue_list(rq_queue);
 }
 
 static void nd_queues_free(struct nd_device *dev, unsigned int count)
@@ -572,17 +690,6 @@ static void nd_set_limits(struct nd_device *dev, struct nd_queue_limits *lim)
 	lim->fua = dev->info.flags & ND_INFO_FUA;
 }
 
-static void nd_fail_everything(struct nd_device *dev)
-{
-	unsigned int i;
-
-	/* nothing can reach the server now: fail what was sent, and the rest */
-	nd_take_back_all(dev, NULL, false);
-	for (i = 0; i < dev->nr_queues; i++)
-		blk_mq_start_hw_queue(dev->queues[i].hctx);
-	blk_mq_kick_requeue_list(dev->disk->queue);
-}
-
 int nd_device_attach(const struct nd_target *t, struct nd_device **out)
 {
 	struct nd_queue_limits lim = { 0 };
@@ -596,6 +703,7 @@ int nd_device_attach(const struct nd_target *t, struct nd_device **out)
 		return -ENOMEM;
 	dev->target = *t;
 	dev->nr_queues = t->connections;
+	spin_lock_init(&dev->state_lock);
 	init_waitqueue_head(&dev->wait);
 	ret = ida_alloc_max(&nd_index_ida, (1 << MINORBITS) / ND_MINORS - 1, GFP_KERNEL);
 	if (ret < 0)
@@ -639,8 +747,16 @@ int nd_device_attach(const struct nd_target *t, struct nd_device **out)
 	if (dev->info.flags & ND_INFO_READ_ONLY)
 		set_disk_ro(disk, true);
 
-	for (i = 0; i < dev->nr_queues; i++)
-		nd_conn_start(&dev->queues[i].conn);
+	for (i = 0; i < dev->nr_queues; i++) {
+		struct nd_queue *q = &dev->queues[i];
+		unsigned long flags;
+
+		nd_conn_start(&q->conn);
+		/* a connection that failed since is already CONNECTING */
+		spin_lock_irqsave(&dev->state_lock, flags);
+		nd_queue_change_state(q, ND_Q_LIVE);
+		spin_unlock_irqrestore(&dev->state_lock, flags);
+	}
 	ret = device_add_disk(NULL, disk, nd_disk_groups);
 	if (ret)
 		goto out_put_disk;
@@ -654,8 +770,8 @@ int nd_device_attach(const struct nd_target *t, struct nd_device **out)
 
 out_put_disk:
 	nd_queues_teardown(dev, opened);
-	nd_fail_everything(dev);
 	put_disk(disk);
+	dev->disk = NULL;
 out_free_tags:
 	blk_mq_free_tag_set(&dev->tag_set);
 out_free_queues:
@@ -670,26 +786,45 @@ out_free_dev:
 	return ret;
 }
 
+const char *nd_queue_state_name(enum nd_queue_state state)
+{
+	switch (state) {
+	case ND_Q_LIVE:
+		return "live";
+	case ND_Q_NEW:
+	case ND_Q_CONNECTING:
+		return "reconnecting";
+	case ND_Q_FAILING:
+	case ND_Q_DEAD:
+		return "failed";
+	default:
+		return "detaching";
+	}
+}
+
+/* The worst of the queues' states: a snapshot, for status only. */
 const char *nd_device_state(struct nd_device *dev)
 {
-	unsigned int i, down = 0, failing = 0;
+	enum nd_queue_state worst = ND_Q_LIVE;
+	unsigned int i;
 
-	if (READ_ONCE(dev->removing))
+	if (READ_ONCE(dev->state) == ND_DEV_DELETING)
 		return "detaching";
 	for (i = 0; i < dev->nr_queues; i++) {
-		down += !nd_conn_live(&dev->queues[i].conn);
-		failing += READ_ONCE(dev->queues[i].failing);
+		enum nd_queue_state state = READ_ONCE(dev->queues[i].state);
+
+		if (state == ND_Q_FAILING || state == ND_Q_DEAD)
+			worst = state;
+		else if (state != ND_Q_LIVE && worst == ND_Q_LIVE)
+			worst = state;
 	}
-	if (!down)
-		return "connected";
-	return failing ? "failed" : "reconnecting";
+	return worst == ND_Q_LIVE ? "connected" : nd_queue_state_name(worst);
 }
 
 void nd_device_detach(struct nd_device *dev)
 {
 	pr_info("netdisk%d: detaching\n", dev->index);
 	nd_queues_teardown(dev, dev->nr_queues);
-	nd_fail_everything(dev);
 	del_gendisk(dev->disk);
 	put_disk(dev->disk);
 	blk_mq_free_tag_set(&dev->tag_set);

@@ -8,6 +8,7 @@
 
 #include <linux/blk-mq.h>
 #include <linux/list.h>
+#include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
@@ -26,14 +27,39 @@
 
 struct nd_device;
 
+/*
+ * A hardware queue's lifecycle. It changes only in nd_queue_change_state(),
+ * under its device's state_lock, and only along these edges:
+ *
+ *	NEW -> LIVE			attach started the connection
+ *	NEW, LIVE -> CONNECTING		the connection failed: recovery is queued
+ *	CONNECTING -> FAILING		unreachable for dead_timeout
+ *	CONNECTING, FAILING -> LIVE	recovery started a new connection
+ *	CONNECTING, FAILING -> DEAD	the export changed: recovery ends
+ *	any but DELETING -> DELETING	detach; nothing leaves DELETING
+ *
+ * Only the edge into CONNECTING queues recover_work, so it is queued once
+ * per failure, and never once DELETING is set. The hardware queue is
+ * stopped and started only under the lock, so its run state follows
+ * the state: stopped in CONNECTING.
+ */
+enum nd_queue_state {
+	ND_Q_NEW,		/* attach: connected, not yet started */
+	ND_Q_LIVE,		/* requests go to the connection */
+	ND_Q_CONNECTING,	/* recovery reconnects; requests wait */
+	ND_Q_FAILING,		/* recovery reconnects; requests fail at once */
+	ND_Q_DEAD,		/* requests fail at once; no recovery */
+	ND_Q_DELETING,		/* detach; requests fail at once */
+};
+
 /* A hardware queue: its connection and the policy that recovers it. */
 struct nd_queue {
 	struct nd_conn conn;
 	struct nd_device *dev;
 	struct blk_mq_hw_ctx *hctx;
+	enum nd_queue_state state;	/* dev->state_lock; READ_ONCE to peek */
 	struct work_struct recover_work;
-	unsigned long dead_since;	/* jiffies */
-	bool failing;			/* new requests fail at once */
+	unsigned long dead_since;	/* jiffies, set on the edge into CONNECTING */
 	u64 verifier;			/* the connection's, set before it starts */
 	atomic64_t requests;		/* sent on this queue, resends included */
 	atomic64_t reconnects;		/* this queue's connection, made again */
@@ -65,12 +91,20 @@ struct nd_stats {
 	atomic64_t lost_writes;		/* times acknowledged writes were found lost */
 };
 
+/* A device is LIVE from attach until detach sets DELETING, for good. */
+enum nd_device_state {
+	ND_DEV_LIVE,
+	ND_DEV_DELETING,
+};
+
 struct nd_device {
 	struct list_head list;
 	int index;
 	struct nd_target target;
 	struct nd_export_info info;
-	bool removing;
+	/* the device's state and every queue's; taken with interrupts off */
+	spinlock_t state_lock;
+	enum nd_device_state state;
 	wait_queue_head_t wait;		/* woken on detach */
 
 	struct blk_mq_tag_set tag_set;
@@ -95,6 +129,7 @@ int nd_device_attach(const struct nd_target *t, struct nd_device **out);
 void nd_device_detach(struct nd_device *dev);
 
 const char *nd_device_state(struct nd_device *dev);
+const char *nd_queue_state_name(enum nd_queue_state state);
 
 /* ctrl.c: the generic netlink family and the list of disks */
 int nd_ctrl_init(void);

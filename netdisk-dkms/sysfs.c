@@ -124,8 +124,7 @@ static ssize_t nd_queues_show(struct device *d, struct device_attribute *a, char
 
 	for (i = 0; i < dev->nr_queues; i++) {
 		struct nd_queue *q = &dev->queues[i];
-		const char *state = nd_conn_live(&q->conn) ? "live" :
-				    READ_ONCE(q->failing) ? "failed" : "reconnecting";
+		const char *state = nd_queue_state_name(READ_ONCE(q->state));
 
 		len += sysfs_emit_at(buf, len,
 				     "%u %s requests=%lld reconnects=%lld records=%llu inflight=%u peak_inflight=%u renewed_pages=%llu\n",

@@ -113,3 +113,18 @@ wait_gone() {	# wait_gone PID SECONDS: die unless PID ends in time; says how lon
 	done
 	waited=$((waited / 10))
 }
+
+# fault POINT [MS]: arms a delay point of the test build (netdisk-dkms/fault.h)
+fault() {
+	echo "${2:-2000}" > /sys/module/netdisk/parameters/fault_delay_ms
+	echo "$1" > /sys/module/netdisk/parameters/fault_point
+}
+
+wait_log() {	# wait_log SINCE PATTERN SECONDS: die unless the kernel log says it
+	i=0
+	until dmesg | tail -n +$(($1 + 1)) | grep -q "$2"; do
+		i=$((i + 1))
+		[ $i -gt $(($3 * 10)) ] && die "no '$2' in the kernel log after $3 s"
+		sleep 0.1
+	done
+}
