@@ -57,9 +57,17 @@ static int parse_option(struct nd_tab_entry *e, char *opt, char *why, size_t why
 	} else if (!strcmp(opt, "cache-mb") && val) {
 		if (nd_parse_uint(val, 1 << 20, &e->cache_mb))
 			goto bad;
+	} else if (!strcmp(opt, "timeout") && val) {
+		if (nd_parse_uint(val, ND_TAB_MAX_TIMEOUT_S, &e->timeout_s) || !e->timeout_s)
+			goto bad;
+	} else if (!strcmp(opt, "dead-timeout") && val) {
+		if (nd_parse_uint(val, ND_TAB_MAX_DEAD_TIMEOUT_S, &e->dead_timeout_s))
+			goto bad;
+		e->dead_timeout_set = true;
 	} else {
 		snprintf(why, why_len, "unknown option '%s%s%s' (known: key-file=/PATH, "
-			 "server-name=NAME, connections=1..16, cache-mb=N, noauto)",
+			 "server-name=NAME, connections=1..16, cache-mb=N, timeout=S, "
+			 "dead-timeout=S, noauto)",
 			 opt, val ? "=" : "", val ? val : "");
 		return -1;
 	}

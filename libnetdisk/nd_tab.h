@@ -14,6 +14,9 @@
 #include "nd_client.h"
 
 #define ND_TAB_PATH "/etc/netdisk/netdisktab"
+/* the module's bounds on timeout= and dead-timeout= (include/netdisk/netlink.h) */
+#define ND_TAB_MAX_TIMEOUT_S		86400U
+#define ND_TAB_MAX_DEAD_TIMEOUT_S	(365U * 86400U)
 
 struct nd_tab_entry {
 	char name[ND_NAME_SIZE];	/* the instance: netdisk@NAME.service */
@@ -22,6 +25,9 @@ struct nd_tab_entry {
 	char server_name[ND_NAME_SIZE];	/* "": the URI's host */
 	unsigned int connections;	/* 0: the module's default */
 	unsigned int cache_mb;
+	unsigned int timeout_s;		/* 0: the module's */
+	unsigned int dead_timeout_s;	/* if dead_timeout_set; 0: never fail */
+	bool dead_timeout_set;
 	bool noauto;			/* not attached at boot */
 	unsigned int line;
 };

@@ -65,15 +65,27 @@ int nd_cache_init(struct nd_cache *c, unsigned int size_mb, int disk_index)
 				    disk_index);
 }
 
+/*
+ * A cache may hold up to 2^28 pages: they are freed a batch at a time, with
+ * the lock dropped and a chance to reschedule in between. Fills in flight
+ * took their generation before the bump, so nothing stale comes back.
+ */
+#define ND_CACHE_FREE_BATCH	1024
+
 void nd_cache_clear(struct nd_cache *c)
 {
-	struct nd_cache_entry *e, *next;
+	unsigned int n;
 
-	spin_lock(&c->lock);
+	might_sleep();
 	atomic64_inc(&c->gen);
-	list_for_each_entry_safe(e, next, &c->lru, lru)
-		nd_cache_entry_free(c, e);
-	spin_unlock(&c->lock);
+	do {
+		spin_lock(&c->lock);
+		for (n = 0; n < ND_CACHE_FREE_BATCH && !list_empty(&c->lru); n++)
+			nd_cache_entry_free(c, list_last_entry(&c->lru, struct nd_cache_entry,
+							       lru));
+		spin_unlock(&c->lock);
+		cond_resched();
+	} while (n == ND_CACHE_FREE_BATCH);
 }
 
 void nd_cache_destroy(struct nd_cache *c)
@@ -188,14 +200,6 @@ void nd_cache_fill(struct nd_cache *c, struct request *rq, s64 gen)
 	spin_lock(&c->lock);
 	if (atomic64_read(&c->gen) == gen)
 		nd_cache_walk(c, rq, nd_cache_copy_in);
-	spin_unlock(&c->lock);
-}
-
-void nd_cache_write(struct nd_cache *c, struct request *rq)
-{
-	spin_lock(&c->lock);
-	atomic64_inc(&c->gen);
-	nd_cache_walk(c, rq, nd_cache_copy_in);
 	spin_unlock(&c->lock);
 }
 

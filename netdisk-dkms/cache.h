@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The optional write-through cache of a disk: recently read and written
- * 4 KiB pages, bounded, least recently used evicted first. The server is
- * always written first; the cache learns a write only from its reply.
+ * The optional read cache of a disk: recently read 4 KiB pages, bounded,
+ * least recently used evicted first. It learns data only from READ replies,
+ * copied from the request's pages just after they were decrypted into; a
+ * write, discard or write-zeroes forgets the pages it covers.
  */
 #ifndef _NETDISK_CACHE_H
 #define _NETDISK_CACHE_H
@@ -39,9 +40,7 @@ static inline bool nd_cache_enabled(const struct nd_cache *c)
 bool nd_cache_read(struct nd_cache *c, struct request *rq);
 /* Learns a read's data, unless a write completed since gen was taken. */
 void nd_cache_fill(struct nd_cache *c, struct request *rq, s64 gen);
-/* Learns a write the server acknowledged. */
-void nd_cache_write(struct nd_cache *c, struct request *rq);
-/* Forgets a range (discard, write zeroes, or a refused write). */
+/* Forgets a range: a write, discard or write zeroes. */
 void nd_cache_invalidate(struct nd_cache *c, struct request *rq);
 unsigned long nd_cache_bytes(struct nd_cache *c);
 

@@ -570,10 +570,14 @@ void nd_conn_fail(struct nd_conn *c)
 		c->ops->failed(c);
 }
 
+/* As nvme_tcp_free_queue: the release may need the reserves the socket had. */
 static void nd_release_sock(struct nd_conn *c, struct socket *sock)
 {
+	unsigned int noreclaim = memalloc_noreclaim_save();
+
 	sk_clear_memalloc(sock->sk);
 	sock_release(sock);
+	memalloc_noreclaim_restore(noreclaim);
 	nd_aead_wipe(&c->tx);
 	nd_aead_wipe(&c->rx);
 }
@@ -584,8 +588,11 @@ void nd_conn_stop(struct nd_conn *c)
 	struct sock *sk;
 
 	clear_bit(ND_CONN_LIVE, &c->flags);
-	if (!c->sock)
+	if (!c->sock) {
+		/* a queue_rq that saw the last socket live may have queued it */
+		cancel_work_sync(&c->io_work);
 		return;
+	}
 	sk = c->sock->sk;
 	kernel_sock_shutdown(c->sock, SHUT_RDWR);
 	if (c->saved_data_ready) {
@@ -760,6 +767,12 @@ int nd_conn_open(struct nd_conn *c, struct nd_export_info *info)
 	sock->sk->sk_use_task_frag = false;
 	sk_set_memalloc(sock->sk);
 	tcp_sock_set_nodelay(sock->sk);
+	/*
+	 * As nvme-tcp: a socket given up on is reset, not drained, so that
+	 * records still queued in it do not reach the server after the same
+	 * requests were sent again on the next connection.
+	 */
+	sock_no_linger(sock->sk);
 	/* a reply is opened where TCP queued it: the window must hold a record */
 	sock_set_rcvbuf(sock->sk, 2 * BUF_SIZE);
 
@@ -862,6 +875,7 @@ void nd_memalloc_release(void)
 
 void nd_conn_destroy(struct nd_conn *c)
 {
+	cancel_work_sync(&c->io_work);
 	cancel_delayed_work_sync(&c->tx_wait);
 	nd_tx_ring_destroy(&c->tx_ring);
 	kvfree(c->rx_skb_sg);

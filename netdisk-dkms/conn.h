@@ -135,7 +135,10 @@ int nd_conn_open(struct nd_conn *c, struct nd_export_info *info);
 unsigned int nd_conn_busy_hint_ms(const struct nd_conn *c);
 /* Installs the socket callbacks: from now on io_work sends and receives. */
 void nd_conn_start(struct nd_conn *c);
-/* Ends the socket once: ops->failed follows. Safe from any context. */
+/*
+ * Ends the socket once: ops->failed follows. From process context (io_work,
+ * the timeout handler, teardown): a test build's fault point sleeps there.
+ */
 void nd_conn_fail(struct nd_conn *c);
 /*
  * Stops io_work and releases the socket; queued requests stay the owner's.

@@ -6,6 +6,15 @@
  *
  * nd_disks_lock guards the list only; attach and detach run without it, so
  * a slow handshake on one disk never holds up another's detach.
+ *
+ * An attach asked for over netlink runs in a work item, not in the genl
+ * handler: its handshakes can take seconds each, and the handler holds
+ * genetlink's cb_lock, behind which every family's registration, and then
+ * every generic netlink request on the system, would wait. The handler
+ * checks the request and takes the key in the caller's context; the work,
+ * on nd_attach_wq, reports the outcome to the caller's socket. Each pending
+ * attach holds a module reference, dropped as the work's last step:
+ * nd_ctrl_exit destroys nd_attach_wq, which waits for the work to return.
  */
 #define pr_fmt(fmt) "netdisk: " fmt
 
@@ -17,7 +26,10 @@
 #include <linux/key.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/netlink.h>
+#include <linux/notifier.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/utsname.h>
 #include <net/genetlink.h>
@@ -29,6 +41,23 @@
 
 static LIST_HEAD(nd_disks);
 static DEFINE_MUTEX(nd_disks_lock);
+
+/* An ATTACH being carried out for a netlink caller. */
+struct nd_attach_req {
+	struct work_struct work;
+	struct list_head entry;		/* nd_attach_reqs */
+	struct nd_target t;
+	char addr[64];
+	struct net *net;		/* the caller's socket: portid in net */
+	u32 portid, seq;
+	bool abandoned;			/* that socket closed */
+};
+
+/* pending attaches; the netlink notifier marks theirs abandoned */
+static LIST_HEAD(nd_attach_reqs);
+static DEFINE_SPINLOCK(nd_attach_lock);
+/* not WQ_MEM_RECLAIM: an attach must not hold the rescuer recovery needs */
+static struct workqueue_struct *nd_attach_wq;
 
 static bool nd_valid_name(const char *s, bool allow_empty)
 {
@@ -103,6 +132,8 @@ static int nd_target_finish(struct nd_target *t, const char *addr)
 			t->connections, num_online_cpus(), num_online_cpus());
 		t->connections = num_online_cpus();
 	}
+	if (!t->timeout_s)
+		t->timeout_s = nd_request_timeout_s;
 	if (t->cache_mb > 1 << 20) {
 		pr_err("cache_mb is at most %u\n", 1 << 20);
 		return -EINVAL;
@@ -116,17 +147,11 @@ static int nd_target_finish(struct nd_target *t, const char *addr)
 	return nd_parse_address(t, addr);
 }
 
-int nd_ctrl_attach(struct nd_target *t, const char *addr, int *index)
+/* Makes an attached disk visible to list and detach. */
+static void nd_ctrl_publish(struct nd_device *dev)
 {
-	struct nd_device *dev, *pos;
-	int ret;
+	struct nd_device *pos;
 
-	ret = nd_target_finish(t, addr);
-	if (!ret)
-		ret = nd_device_attach(t, &dev);
-	memzero_explicit(t->key, sizeof(t->key));
-	if (ret)
-		return ret;
 	/* kept in index order: a list dump resumes after the last index it sent */
 	mutex_lock(&nd_disks_lock);
 	list_for_each_entry(pos, &nd_disks, list)
@@ -134,8 +159,40 @@ int nd_ctrl_attach(struct nd_target *t, const char *addr, int *index)
 			break;
 	list_add_tail(&dev->list, &pos->list);
 	mutex_unlock(&nd_disks_lock);
+}
+
+int nd_ctrl_attach(struct nd_target *t, const char *addr, int *index)
+{
+	struct nd_device *dev;
+	int ret = nd_target_finish(t, addr);
+
+	if (!ret)
+		ret = nd_device_attach(t, &dev);
+	memzero_explicit(t->key, sizeof(t->key));
+	if (ret)
+		return ret;
+	nd_ctrl_publish(dev);
 	if (index)
 		*index = dev->index;
+	return 0;
+}
+
+static int nd_ctrl_detach(u32 index)
+{
+	struct nd_device *dev, *found = NULL;
+
+	mutex_lock(&nd_disks_lock);
+	list_for_each_entry(dev, &nd_disks, list) {
+		if (dev->index == index) {
+			found = dev;
+			list_del(&dev->list);
+			break;
+		}
+	}
+	mutex_unlock(&nd_disks_lock);
+	if (!found)
+		return -ENODEV;
+	nd_device_detach(found);
 	return 0;
 }
 
@@ -193,14 +250,83 @@ static int nd_get_string(struct genl_info *info, int type, char *dst, size_t siz
 	return 0;
 }
 
+/* The outcome, to the socket that asked; lost if it is gone or full. */
+static void nd_attach_report(struct nd_attach_req *r, int ret, int index)
+{
+	struct sk_buff *skb = genlmsg_new(nla_total_size(sizeof(u32)), GFP_KERNEL);
+	void *hdr;
+
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, r->portid, r->seq, &nd_genl_family, 0, NETDISK_CMD_ATTACH);
+	if (!hdr || (ret ? nla_put_s32(skb, NETDISK_ATTR_ERROR, ret) :
+			   nla_put_u32(skb, NETDISK_ATTR_INDEX, index))) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	genlmsg_unicast(r->net, skb, r->portid);
+}
+
+/*
+ * An attach whose caller's socket closed runs to its end all the same (its
+ * handshakes and a busy server's wait), and the disk is then detached
+ * before anyone could see it. A socket that closes after that check does
+ * not undo the attach; its report is lost.
+ */
+static void nd_attach_work(struct work_struct *work)
+{
+	struct nd_attach_req *r = container_of(work, struct nd_attach_req, work);
+	struct nd_device *dev;
+	bool abandoned;
+	int ret;
+
+	ret = nd_device_attach(&r->t, &dev);
+	spin_lock(&nd_attach_lock);
+	list_del(&r->entry);
+	abandoned = r->abandoned;
+	spin_unlock(&nd_attach_lock);
+	if (abandoned && !ret) {
+		pr_info("netdisk%d: the process that asked for it is gone: detaching\n",
+			dev->index);
+		nd_device_detach(dev);
+	} else if (!abandoned) {
+		if (!ret)
+			nd_ctrl_publish(dev);
+		nd_attach_report(r, ret, ret ? -1 : dev->index);
+	}
+	put_net(r->net);
+	kfree_sensitive(r);
+	module_put(THIS_MODULE);
+}
+
+/* A caller's socket closed: the attach it asked for is no longer wanted. */
+static int nd_netlink_event(struct notifier_block *nb, unsigned long event, void *ptr)
+{
+	struct netlink_notify *n = ptr;
+	struct nd_attach_req *r;
+
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
+		return NOTIFY_DONE;
+	spin_lock(&nd_attach_lock);
+	list_for_each_entry(r, &nd_attach_reqs, entry)
+		if (r->portid == n->portid && net_eq(r->net, n->net))
+			r->abandoned = true;
+	spin_unlock(&nd_attach_lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block nd_netlink_notifier = {
+	.notifier_call = nd_netlink_event,
+};
+
 static int nd_genl_attach(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr **attrs = info->attrs;
-	char addr[64], key_desc[256];
+	struct nd_attach_req *r;
+	char key_desc[256];
 	struct nd_target *t;
-	struct sk_buff *reply;
-	void *hdr;
-	int index, ret;
+	int ret;
 
 	/* as nbd: a disk under a mounted file system is the system's to give */
 	if (!netlink_capable(skb, CAP_SYS_ADMIN))
@@ -209,9 +335,10 @@ static int nd_genl_attach(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(info->extack, "attach needs an address and a key description");
 		return -EINVAL;
 	}
-	t = kzalloc(sizeof(*t), GFP_KERNEL);
-	if (!t)
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
 		return -ENOMEM;
+	t = &r->t;
 	t->port = ND_DEFAULT_PORT;
 	if (attrs[NETDISK_ATTR_PORT])
 		t->port = nla_get_u16(attrs[NETDISK_ATTR_PORT]);
@@ -219,57 +346,55 @@ static int nd_genl_attach(struct sk_buff *skb, struct genl_info *info)
 		t->connections = nla_get_u32(attrs[NETDISK_ATTR_CONNECTIONS]);
 	if (attrs[NETDISK_ATTR_CACHE_MB])
 		t->cache_mb = nla_get_u32(attrs[NETDISK_ATTR_CACHE_MB]);
-	ret = nd_get_string(info, NETDISK_ATTR_ADDRESS, addr, sizeof(addr));
+	if (attrs[NETDISK_ATTR_TIMEOUT])
+		t->timeout_s = nla_get_u32(attrs[NETDISK_ATTR_TIMEOUT]);
+	t->dead_timeout_s = ND_DEAD_TIMEOUT_MODULE;
+	if (attrs[NETDISK_ATTR_DEAD_TIMEOUT])
+		t->dead_timeout_s = nla_get_u32(attrs[NETDISK_ATTR_DEAD_TIMEOUT]);
+	/* the blk-mq timer holds jiffies in an unsigned int: a day at most */
+	if ((attrs[NETDISK_ATTR_TIMEOUT] && (!t->timeout_s || t->timeout_s > ND_MAX_TIMEOUT_S)) ||
+	    (t->dead_timeout_s != ND_DEAD_TIMEOUT_MODULE && t->dead_timeout_s > ND_MAX_DEAD_TIMEOUT_S)) {
+		NL_SET_ERR_MSG(info->extack, "timeout is 1..86400 s, dead_timeout 0..31536000 s");
+		kfree_sensitive(r);
+		return -ERANGE;
+	}
+	ret = nd_get_string(info, NETDISK_ATTR_ADDRESS, r->addr, sizeof(r->addr));
 	ret = ret ?: nd_get_string(info, NETDISK_ATTR_KEY_DESC, key_desc, sizeof(key_desc));
 	ret = ret ?: nd_get_string(info, NETDISK_ATTR_EXPORT, t->export_name, ND_NAME_SIZE);
 	ret = ret ?: nd_get_string(info, NETDISK_ATTR_IDENTITY, t->identity, ND_NAME_SIZE);
 	ret = ret ?: nd_get_string(info, NETDISK_ATTR_SERVER, t->server_name, ND_NAME_SIZE);
+	ret = ret ?: nd_target_finish(t, r->addr);
+	/* the caller's keyrings: only here, in the caller's context */
 	ret = ret ?: nd_key_from_keyring(key_desc, t->key);
-	if (!ret)
-		ret = nd_ctrl_attach(t, addr, &index);
-	memzero_explicit(t, sizeof(*t));
-	kfree(t);
-	if (ret)
+	if (ret) {
+		kfree_sensitive(r);
 		return ret;
-
-	/* the disk is attached: a lost reply does not undo it */
-	reply = genlmsg_new(nla_total_size(sizeof(u32)), GFP_KERNEL);
-	if (!reply)
-		return 0;
-	hdr = genlmsg_put_reply(reply, info, &nd_genl_family, 0, NETDISK_CMD_ATTACH);
-	if (!hdr || nla_put_u32(reply, NETDISK_ATTR_INDEX, index)) {
-		nlmsg_free(reply);
-		return 0;
 	}
-	genlmsg_end(reply, hdr);
-	return genlmsg_reply(reply, info);
+	/* genetlink holds no reference for a doit: the module may be going */
+	if (!try_module_get(THIS_MODULE)) {
+		kfree_sensitive(r);
+		return -ENODEV;
+	}
+	INIT_WORK(&r->work, nd_attach_work);
+	r->net = get_net(genl_info_net(info));
+	r->portid = info->snd_portid;
+	r->seq = info->snd_seq;
+	spin_lock(&nd_attach_lock);
+	list_add(&r->entry, &nd_attach_reqs);
+	spin_unlock(&nd_attach_lock);
+	queue_work(nd_attach_wq, &r->work);
+	return 0;
 }
 
 static int nd_genl_detach(struct sk_buff *skb, struct genl_info *info)
 {
-	struct nd_device *dev, *found = NULL;
-	u32 index;
-
 	if (!netlink_capable(skb, CAP_SYS_ADMIN))
 		return -EPERM;
 	if (!info->attrs[NETDISK_ATTR_INDEX]) {
 		NL_SET_ERR_MSG(info->extack, "detach needs a disk index");
 		return -EINVAL;
 	}
-	index = nla_get_u32(info->attrs[NETDISK_ATTR_INDEX]);
-	mutex_lock(&nd_disks_lock);
-	list_for_each_entry(dev, &nd_disks, list) {
-		if (dev->index == index) {
-			found = dev;
-			list_del(&dev->list);
-			break;
-		}
-	}
-	mutex_unlock(&nd_disks_lock);
-	if (!found)
-		return -ENODEV;
-	nd_device_detach(found);
-	return 0;
+	return nd_ctrl_detach(nla_get_u32(info->attrs[NETDISK_ATTR_INDEX]));
 }
 
 static int nd_genl_put_disk(struct sk_buff *skb, struct netlink_callback *cb,
@@ -322,6 +447,10 @@ static const struct nla_policy nd_genl_policy[NETDISK_ATTR_MAX + 1] = {
 	[NETDISK_ATTR_CACHE_MB]		= { .type = NLA_U32 },
 	[NETDISK_ATTR_KEY_DESC]		= { .type = NLA_NUL_STRING, .len = 255 },
 	[NETDISK_ATTR_STATE]		= { .type = NLA_REJECT },
+	[NETDISK_ATTR_ERROR]		= { .type = NLA_REJECT },
+	/* ranges: nd_genl_attach */
+	[NETDISK_ATTR_TIMEOUT]		= { .type = NLA_U32 },
+	[NETDISK_ATTR_DEAD_TIMEOUT]	= { .type = NLA_U32 },
 };
 
 static const struct genl_small_ops nd_genl_ops[] = {
@@ -354,15 +483,37 @@ static struct genl_family nd_genl_family __ro_after_init = {
 
 int nd_ctrl_init(void)
 {
-	return genl_register_family(&nd_genl_family);
+	int ret;
+
+	nd_attach_wq = alloc_workqueue("netdisk_attach", WQ_UNBOUND, 0);
+	if (!nd_attach_wq)
+		return -ENOMEM;
+	ret = netlink_register_notifier(&nd_netlink_notifier);
+	if (ret)
+		goto out_wq;
+	ret = genl_register_family(&nd_genl_family);
+	if (ret)
+		goto out_notifier;
+	return 0;
+out_notifier:
+	netlink_unregister_notifier(&nd_netlink_notifier);
+out_wq:
+	destroy_workqueue(nd_attach_wq);
+	return ret;
 }
 
-/* No command runs once the family is gone: what is left can be detached. */
+/*
+ * No command runs once the family is gone, and no attach is pending, since
+ * each holds a module reference: what is left can be detached.
+ */
 void nd_ctrl_exit(void)
 {
 	struct nd_device *dev, *next;
 
 	genl_unregister_family(&nd_genl_family);
+	netlink_unregister_notifier(&nd_netlink_notifier);
+	/* empty: each pending attach held the module; waits for the last return */
+	destroy_workqueue(nd_attach_wq);
 	list_for_each_entry_safe(dev, next, &nd_disks, list) {
 		list_del(&dev->list);
 		nd_device_detach(dev);

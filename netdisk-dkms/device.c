@@ -21,6 +21,14 @@
 static DEFINE_IDA(nd_index_ida);
 static int nd_major;
 
+/* This disk's dead timeout in seconds, 0 for never: its own, or the module's. */
+unsigned int nd_dead_timeout(const struct nd_device *dev)
+{
+	unsigned int s = dev->target.dead_timeout_s;
+
+	return s == ND_DEAD_TIMEOUT_MODULE ? READ_ONCE(nd_dead_timeout_s) : s;
+}
+
 /*
  * Moves q along one of the edges netdisk.h allows; false, and no change, for
  * any other. A device that is DELETING lets its queues move only to DELETING.
@@ -226,11 +234,11 @@ static enum blk_eh_timer_return nd_timeout_rq(struct request *rq)
 	if (++cmd->timeouts >= ND_TIMEOUT_BUDGET || rq->cmd_flags & REQ_FAILFAST_MASK) {
 		pr_err_ratelimited("netdisk%d: %s at sector %llu unanswered after %u timeouts of %u s, failing it\n",
 				   q->dev->index, blk_op_str(req_op(rq)), blk_rq_pos(rq),
-				   cmd->timeouts, nd_request_timeout_s);
+				   cmd->timeouts, q->dev->target.timeout_s);
 		set_bit(ND_CMD_EXPIRED, &cmd->flags);
 	} else {
 		pr_warn_ratelimited("netdisk%d: request timed out after %u s, reconnecting\n",
-				    q->dev->index, nd_request_timeout_s);
+				    q->dev->index, q->dev->target.timeout_s);
 	}
 	/* the request may sit in the sender's lists: only recovery can take it */
 	nd_conn_fail(&q->conn);
@@ -293,13 +301,18 @@ static blk_status_t nd_blk_status(u32 status)
 	case ND_ERR_UNSUPPORTED:
 		return BLK_STS_NOTSUPP;
 	case ND_ERR_READ_ONLY:
-		return BLK_STS_PROTECTION;
+		return BLK_STS_MEDIUM;		/* as nvme_error_status() maps NVME_SC_READ_ONLY */
 	default:
 		return BLK_STS_IOERR;
 	}
 }
 
-/* Write-through: the cache learns only what the server confirmed. */
+/*
+ * The cache learns data only from READ replies. A write's pages may have
+ * changed since they were sealed (O_DIRECT from a buffer still in use, or
+ * a page without stable writes), so they are never copied: what the write
+ * covers is forgotten, and read again from the server.
+ */
 static void nd_update_cache(struct nd_device *dev, struct request *rq,
 			    struct nd_cmd *cmd, u32 status)
 {
@@ -309,11 +322,6 @@ static void nd_update_cache(struct nd_device *dev, struct request *rq,
 			nd_cache_fill(&dev->cache, rq, cmd->cache_gen);
 		break;
 	case REQ_OP_WRITE:
-		if (!status) {
-			nd_cache_write(&dev->cache, rq);
-			break;
-		}
-		fallthrough;
 	case REQ_OP_DISCARD:
 	case REQ_OP_WRITE_ZEROES:
 		nd_cache_invalidate(&dev->cache, rq);
@@ -500,14 +508,15 @@ static void nd_recover_work(struct work_struct *work)
 	/* what the server holds may change while we are away */
 	nd_cache_clear(&dev->cache);
 	while (READ_ONCE(q->state) != ND_Q_DELETING) {
+		unsigned int dead_s = nd_dead_timeout(dev);
 		struct nd_export_info info;
 		int ret;
 
-		if (READ_ONCE(q->state) == ND_Q_CONNECTING &&
-		    time_after(jiffies, q->dead_since + nd_dead_timeout_s * HZ) &&
+		if (dead_s && READ_ONCE(q->state) == ND_Q_CONNECTING &&
+		    time_after(jiffies, q->dead_since + (unsigned long)dead_s * HZ) &&
 		    nd_queue_release(q, ND_Q_FAILING))
 			pr_err("netdisk%d (%s): server unreachable for %u s, failing I/O\n",
-			       dev->index, dev->target.host, nd_dead_timeout_s);
+			       dev->index, dev->target.host, dead_s);
 		ret = nd_conn_open(&q->conn, &info);
 		nd_fault_delay(ND_FAULT_RECOVER_OPENED, false);
 		if (!ret && !nd_queue_accept(q, &info)) {
@@ -539,7 +548,8 @@ static void nd_recover_work(struct work_struct *work)
 
 /*
  * In the order of nvme_tcp_teardown_io_queues: every queue DELETING, so that
- * nothing reconnects; quiesce, so that no queue_rq is under way; stop the
+ * nothing reconnects; quiesce and sync, so that no queue_rq or timeout
+ * handler is under way; cancel recovery, which may be reconnecting; stop the
  * connections; take back and fail what they held; then let the requests
  * still waiting run, to fail at once. Safe to call twice.
  */
@@ -559,8 +569,10 @@ static void nd_queues_teardown(struct nd_device *dev, unsigned int count)
 	/* a handshake under way ends now, not at its timeout */
 	for (i = 0; i < count; i++)
 		nd_conn_cancel(&dev->queues[i].conn);
-	if (rq_queue)
+	if (rq_queue) {
 		blk_mq_quiesce_queue(rq_queue);
+		blk_sync_queue(rq_queue);	/* no timeout handler runs on */
+	}
 	for (i = 0; i < count; i++)
 		cancel_work_sync(&dev->queues[i].recover_work);
 	for (i = 0; i < count; i++)
@@ -588,11 +600,13 @@ static void nd_queues_free(struct nd_device *dev, unsigned int count)
 
 /*
  * Opens the first connection for attach. A server at its connection limit
- * is asked again until end; a signal to the attaching process ends the wait.
+ * is asked again until end; at module load, a signal to insmod ends the wait
+ * (an attach over netlink runs in a kworker, which no signal reaches).
  */
 static int nd_queue_open_waiting(struct nd_device *dev, struct nd_queue *q,
-				 struct nd_export_info *info, unsigned long end)
+				 struct nd_export_info *info, unsigned int wait_s)
 {
+	unsigned long end = jiffies + (unsigned long)wait_s * HZ;
 	unsigned int refusals = 0;
 
 	for (;;) {
@@ -604,7 +618,7 @@ static int nd_queue_open_waiting(struct nd_device *dev, struct nd_queue *q,
 		wait_ms = nd_busy_wait_ms(&q->conn, refusals);
 		if (time_after(jiffies + msecs_to_jiffies(wait_ms), end)) {
 			pr_err("netdisk%d (%s): server still busy after %u s\n",
-			       dev->index, dev->target.host, nd_dead_timeout_s);
+			       dev->index, dev->target.host, wait_s);
 			return -EAGAIN;
 		}
 		if (!refusals++)
@@ -619,10 +633,11 @@ static int nd_queue_open_waiting(struct nd_device *dev, struct nd_queue *q,
  * Only the first connection waits for a busy server: a disk that holds some
  * places must not wait for more, or disks that each hold a few could wait
  * for each other until all give up. It attaches with the connections it got.
+ * It waits dead_timeout, or 30 s if that is 0: an attach always ends.
  */
 static int nd_queues_open(struct nd_device *dev, unsigned int *opened)
 {
-	unsigned long end = jiffies + nd_dead_timeout_s * HZ;
+	unsigned int wait_s = nd_dead_timeout(dev) ?: 30;
 	unsigned int i;
 	int ret;
 
@@ -641,7 +656,7 @@ static int nd_queues_open(struct nd_device *dev, unsigned int *opened)
 			return ret;
 		(*opened)++;
 		if (!i) {
-			ret = nd_queue_open_waiting(dev, q, &dev->info, end);
+			ret = nd_queue_open_waiting(dev, q, &dev->info, wait_s);
 		} else {
 			ret = nd_conn_open(&q->conn, &info);
 			if (ret == -EAGAIN) {
@@ -724,7 +739,7 @@ int nd_device_attach(const struct nd_target *t, struct nd_device **out)
 	dev->tag_set.numa_node = NUMA_NO_NODE;
 	dev->tag_set.cmd_size = sizeof(struct nd_cmd);
 	dev->tag_set.flags = ND_TAG_SET_FLAGS;
-	dev->tag_set.timeout = nd_request_timeout_s * HZ;
+	dev->tag_set.timeout = dev->target.timeout_s * HZ;
 	dev->tag_set.driver_data = dev;
 	ret = blk_mq_alloc_tag_set(&dev->tag_set);
 	if (ret)
@@ -743,7 +758,8 @@ int nd_device_attach(const struct nd_target *t, struct nd_device **out)
 	disk->fops = &nd_fops;
 	disk->private_data = dev;
 	snprintf(disk->disk_name, sizeof(disk->disk_name), "netdisk%d", dev->index);
-	set_capacity(disk, dev->info.size >> SECTOR_SHIFT);
+	/* whole logical blocks only: a tail shorter than one cannot be addressed */
+	set_capacity(disk, round_down(dev->info.size, dev->info.block_size) >> SECTOR_SHIFT);
 	if (dev->info.flags & ND_INFO_READ_ONLY)
 		set_disk_ro(disk, true);
 
@@ -752,9 +768,11 @@ int nd_device_attach(const struct nd_target *t, struct nd_device **out)
 		unsigned long flags;
 
 		nd_conn_start(&q->conn);
-		/* a connection that failed since is already CONNECTING */
+		nd_fault_delay(ND_FAULT_ATTACH_STARTED, false);
+		/* a connection that failed since is CONNECTING: recovery's */
 		spin_lock_irqsave(&dev->state_lock, flags);
-		nd_queue_change_state(q, ND_Q_LIVE);
+		if (q->state == ND_Q_NEW)
+			nd_queue_change_state(q, ND_Q_LIVE);
 		spin_unlock_irqrestore(&dev->state_lock, flags);
 	}
 	ret = device_add_disk(NULL, disk, nd_disk_groups);

@@ -14,6 +14,7 @@ enum nd_fault_point {
 	ND_FAULT_QUEUE,			/* nd_conn_queue: tested live, not yet queued */
 	ND_FAULT_RECOVER_STARTED,	/* recovery: connection started, queue not */
 	ND_FAULT_IO_WORK,		/* io_work: queued, not yet looked at the connection */
+	ND_FAULT_ATTACH_STARTED,	/* attach: a connection started, its queue not live */
 };
 
 #ifdef NETDISK_TEST

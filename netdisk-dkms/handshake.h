@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The protocol v2 handshake over a blocking socket, bounded by a deadline. */
+/* The handshake of docs/protocol.md over a blocking socket, bounded by a deadline. */
 #ifndef _NETDISK_HANDSHAKE_H
 #define _NETDISK_HANDSHAKE_H
 
@@ -8,20 +8,8 @@
 #include <linux/socket.h>
 
 #include "crypto.h"
+#include "target.h"
 #include <netdisk/wire.h>
-
-/* What a user asks for when attaching a disk. */
-struct nd_target {
-	char host[64];			/* as given: IPv4 or IPv6 literal */
-	struct sockaddr_storage addr;
-	u16 port;
-	char export_name[ND_NAME_SIZE];
-	char identity[ND_NAME_SIZE];
-	char server_name[ND_NAME_SIZE];	/* the name the server must answer to */
-	u8 key[ND_KEY_SIZE];
-	unsigned int connections;
-	unsigned int cache_mb;
-};
 
 /* Kept from attach to detach, so that a reconnect allocates nothing. */
 struct nd_handshake {

@@ -74,7 +74,7 @@ MODULE_PARM_DESC(cache_mb, "Write-through cache per disk, MiB; 0 is off. Default
 
 unsigned int nd_dead_timeout_s = 30;
 module_param_named(dead_timeout, nd_dead_timeout_s, uint, 0644);
-MODULE_PARM_DESC(dead_timeout, "Seconds to keep reconnecting before failing I/O. Default: 30");
+MODULE_PARM_DESC(dead_timeout, "Seconds to keep reconnecting before failing I/O; 0: never fail. Default: 30");
 
 unsigned int nd_request_timeout_s = 30;
 module_param_named(timeout, nd_request_timeout_s, uint, 0444);
@@ -118,7 +118,8 @@ static int __init nd_init(void)
 		goto out_dev;
 	if (nd_param_address) {
 		struct nd_target t = { .port = nd_param_port, .connections = nd_param_connections,
-				       .cache_mb = nd_param_cache_mb };
+				       .cache_mb = nd_param_cache_mb,
+				       .dead_timeout_s = ND_DEAD_TIMEOUT_MODULE };
 
 		if (!nd_param_key_set) {
 			pr_err("address= given without key=\n");

@@ -15,6 +15,7 @@
 #include "cache.h"
 #include "conn.h"
 #include "durability.h"
+#include "target.h"
 
 #define ND_QUEUE_DEPTH		128
 #define ND_MINORS		16
@@ -119,7 +120,6 @@ struct nd_device {
 /* main.c: module parameters that apply to every device */
 extern unsigned int nd_dead_timeout_s;
 extern unsigned int nd_request_timeout_s;
-extern unsigned int nd_rekey_records;
 extern struct workqueue_struct *nd_wq;
 
 /* device.c */
@@ -130,6 +130,7 @@ void nd_device_detach(struct nd_device *dev);
 
 const char *nd_device_state(struct nd_device *dev);
 const char *nd_queue_state_name(enum nd_queue_state state);
+unsigned int nd_dead_timeout(const struct nd_device *dev);
 
 /* ctrl.c: the generic netlink family and the list of disks */
 int nd_ctrl_init(void);

@@ -102,6 +102,19 @@ static ssize_t nd_connections_show(struct device *d, struct device_attribute *a,
 }
 ND_ATTR_RO(connections);
 
+static ssize_t nd_timeout_show(struct device *d, struct device_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", nd_to_device(d)->target.timeout_s);
+}
+ND_ATTR_RO(timeout);
+
+/* the one in force: the disk's own, or the module's */
+static ssize_t nd_dead_timeout_show(struct device *d, struct device_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", nd_dead_timeout(nd_to_device(d)));
+}
+ND_ATTR_RO(dead_timeout);
+
 static ssize_t nd_state_show(struct device *d, struct device_attribute *a, char *buf)
 {
 	return sysfs_emit(buf, "%s\n", nd_device_state(nd_to_device(d)));
@@ -146,6 +159,8 @@ static struct attribute *nd_disk_attrs[] = {
 	&nd_attr_identity.attr,
 	&nd_attr_state.attr,
 	&nd_attr_connections.attr,
+	&nd_attr_timeout.attr,
+	&nd_attr_dead_timeout.attr,
 	&nd_attr_queues.attr,
 	&nd_attr_reads.attr,
 	&nd_attr_writes.attr,

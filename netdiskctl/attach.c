@@ -119,6 +119,9 @@ static int attach_uri(const struct client_opts *o, const struct nd_uri *uri, con
 	r.key_desc = desc;
 	r.connections = o->connections;
 	r.cache_mb = o->cache_mb;
+	r.timeout_s = o->timeout_s;
+	r.dead_timeout_s = o->dead_timeout_s;
+	r.dead_timeout_set = o->dead_timeout_set;
 	ensure_module();
 	rc = genl_attach(&r, &index);
 	if (key >= 0)
@@ -136,6 +139,9 @@ static int attach_uri(const struct client_opts *o, const struct nd_uri *uri, con
 			   o->identity);
 	if (rc == -EPERM)
 		die("attaching a disk needs CAP_SYS_ADMIN");
+	if (rc == -ERANGE)
+		die_status(EXIT_USAGE, "the module refused the timeouts: --timeout takes 1..86400, "
+			   "--dead-timeout 0..31536000");
 	if (rc == -ECONNREFUSED || rc == -EHOSTUNREACH || rc == -ENETUNREACH ||
 	    rc == -ETIMEDOUT || rc == -ECONNRESET)
 		die_status(EXIT_UNREACHABLE, "attaching %s failed: %s (see the kernel log)", what,
@@ -182,6 +188,12 @@ int cmd_attach(const struct client_opts *o, const char *target)
 		eo.connections = e->connections;
 	if (e->cache_mb)
 		eo.cache_mb = e->cache_mb;
+	if (e->timeout_s)
+		eo.timeout_s = e->timeout_s;
+	if (e->dead_timeout_set) {
+		eo.dead_timeout_s = e->dead_timeout_s;
+		eo.dead_timeout_set = true;
+	}
 	rc = attach_uri(&eo, &e->uri, e->name);
 	nd_tab_free(&tab);
 	return rc;

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
 /* The kernel module's control plane: generic netlink, through libnl. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
@@ -17,7 +20,15 @@ struct genl_call {
 	struct nd_disk *disks;	/* LIST */
 	size_t n, cap;
 	uint32_t index;		/* ATTACH */
+	bool done;		/* ATTACH: its outcome came */
 };
+
+/*
+ * The module reports an attach's outcome after its handshakes: one per
+ * connection, each within 10 s, and a busy server's waits, within the
+ * module's dead_timeout. This is a bound on a lost report, not a policy.
+ */
+#define ATTACH_REPORT_WAIT_S	600
 
 static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
 {
@@ -49,16 +60,27 @@ static int on_valid(struct nl_msg *msg, void *arg)
 		[NETDISK_ATTR_EXPORT] = { .type = NLA_STRING },
 		[NETDISK_ATTR_IDENTITY] = { .type = NLA_STRING },
 		[NETDISK_ATTR_STATE] = { .type = NLA_STRING },
+		[NETDISK_ATTR_ERROR] = { .type = NLA_U32 },
 	};
 	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
 	struct nlattr *a[NETDISK_ATTR_MAX + 1];
 	struct genl_call *call = arg;
 	struct nd_disk *d;
 
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, a, NETDISK_ATTR_MAX, policy) ||
-	    !a[NETDISK_ATTR_INDEX])
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, a, NETDISK_ATTR_MAX, policy))
+		return NL_SKIP;
+	if (gh->cmd == NETDISK_CMD_ATTACH && a[NETDISK_ATTR_ERROR]) {
+		call->error = (int32_t)nla_get_u32(a[NETDISK_ATTR_ERROR]);
+		call->done = true;
+		return NL_STOP;
+	}
+	if (!a[NETDISK_ATTR_INDEX])
 		return NL_SKIP;
 	call->index = nla_get_u32(a[NETDISK_ATTR_INDEX]);
+	if (gh->cmd == NETDISK_CMD_ATTACH) {
+		call->done = true;
+		return NL_STOP;
+	}
 	if (gh->cmd != NETDISK_CMD_LIST)
 		return NL_OK;
 	if (call->n == call->cap) {
@@ -118,25 +140,46 @@ static int genl_begin(struct nl_sock **sk, struct nl_msg **msg, int flags, uint8
 	return -ENOMEM;
 }
 
-/*
- * Sends msg and reads the replies up to the ack or the dump's end; frees
- * the message and the socket.
- */
-static int genl_call(struct nl_sock *sk, struct nl_msg *msg, struct genl_call *call)
+static int any_seq(struct nl_msg *msg, void *arg)
 {
+	(void)msg;
+	(void)arg;
+	return NL_OK;
+}
+
+/*
+ * Sends msg and reads the replies up to the ack or the dump's end, and for
+ * an attach on to its outcome (include/netdisk/netlink.h), which may come
+ * before or after the ack; frees the message and the socket.
+ */
+static int genl_call(struct nl_sock *sk, struct nl_msg *msg, struct genl_call *call,
+		     bool await_report)
+{
+	struct timeval tv = { .tv_sec = ATTACH_REPORT_WAIT_S };
 	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
 	int rc = -ENOMEM;
 
 	call->error = 0;
+	call->done = false;
 	if (cb) {
 		nl_cb_err(cb, NL_CB_CUSTOM, on_error, call);
 		nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_stop, NULL);
 		nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_stop, NULL);
 		nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, call);
+		/* the outcome carries the request's number, after its ack */
+		if (await_report) {
+			nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, any_seq, NULL);
+			setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		}
 		rc = nl_send_auto(sk, msg);
 		if (rc >= 0)
 			rc = nl_recvmsgs(sk, cb);
-		rc = rc < 0 ? -EIO : 0;
+		while (rc >= 0 && await_report && !call->error && !call->done)
+			rc = nl_recvmsgs(sk, cb);
+		if (rc < 0)
+			rc = rc == -NLE_AGAIN ? -ETIMEDOUT : -EIO;
+		else
+			rc = 0;
 		nl_cb_put(cb);
 	}
 	nlmsg_free(msg);
@@ -170,12 +213,15 @@ int genl_attach(const struct genl_attach_req *r, uint32_t *index)
 	    nla_put_string(msg, NETDISK_ATTR_SERVER, r->server_name) ||
 	    nla_put_string(msg, NETDISK_ATTR_KEY_DESC, r->key_desc) ||
 	    (r->connections && nla_put_u32(msg, NETDISK_ATTR_CONNECTIONS, r->connections)) ||
-	    (r->cache_mb && nla_put_u32(msg, NETDISK_ATTR_CACHE_MB, r->cache_mb))) {
+	    (r->cache_mb && nla_put_u32(msg, NETDISK_ATTR_CACHE_MB, r->cache_mb)) ||
+	    (r->timeout_s && nla_put_u32(msg, NETDISK_ATTR_TIMEOUT, r->timeout_s)) ||
+	    (r->dead_timeout_set &&
+	     nla_put_u32(msg, NETDISK_ATTR_DEAD_TIMEOUT, r->dead_timeout_s))) {
 		nlmsg_free(msg);
 		nl_socket_free(sk);
 		return -ENOMEM;
 	}
-	rc = genl_call(sk, msg, &call);
+	rc = genl_call(sk, msg, &call, true);
 	if (!rc)
 		*index = call.index;
 	return rc;
@@ -195,7 +241,7 @@ int genl_detach(uint32_t index)
 		nl_socket_free(sk);
 		return -ENOMEM;
 	}
-	return genl_call(sk, msg, &call);
+	return genl_call(sk, msg, &call, false);
 }
 
 int genl_list(struct nd_disk **disks, size_t *n)
@@ -209,7 +255,7 @@ int genl_list(struct nd_disk **disks, size_t *n)
 	*n = 0;
 	if (rc)
 		return rc;
-	rc = genl_call(sk, msg, &call);
+	rc = genl_call(sk, msg, &call, false);
 	if (rc) {
 		free(call.disks);
 		return rc;

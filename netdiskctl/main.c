@@ -35,7 +35,11 @@ static void usage(FILE *out)
 "                         URI's host; an address in canonical form)\n"
 "  -j, --connections=N    parallel connections (copy: 4; attach: the\n"
 "                         module's default, min(CPUs, 4))\n"
-"      --cache-mb=N       attach: a write-through cache of N MiB\n"
+"      --cache-mb=N       attach: a read cache of N MiB\n"
+"      --timeout=S        attach: an unanswered request reconnects after S s\n"
+"                         (default: the module's timeout)\n"
+"      --dead-timeout=S   attach: fail I/O after S s of reconnecting; 0: never\n"
+"                         (default: the module's dead_timeout)\n"
 "      --key-desc=DESC    attach: use the logon key DESC from the caller's\n"
 "                         keyrings instead of a key file\n"
 "      --table=PATH       attach, detach, list: the table NAME is looked up in\n"
@@ -59,7 +63,7 @@ static const struct {
 	{ "detach", "T" },
 	{ "info", "KiSJlR" },
 	{ "copy", "KiSjpR" },
-	{ "attach", "KiSjCDT" },
+	{ "attach", "KiSjCDTOE" },
 };
 
 static const char *option_name(int opt, const struct option *longopts)
@@ -126,6 +130,8 @@ int main(int argc, char **argv)
 		{ "rekey-records", required_argument, NULL, 'R' },	/* tests only */
 #endif
 		{ "cache-mb", required_argument, NULL, 'C' },
+		{ "timeout", required_argument, NULL, 'O' },
+		{ "dead-timeout", required_argument, NULL, 'E' },
 		{ "key-desc", required_argument, NULL, 'D' },
 		{ "table", required_argument, NULL, 'T' },
 		{ "config", required_argument, NULL, 'c' },
@@ -183,6 +189,17 @@ int main(int argc, char **argv)
 		case 'C':
 			if (nd_parse_uint(optarg, 1 << 20, &o.cache_mb))
 				die("--cache-mb takes 0..1048576");
+			break;
+		case 'O':
+			if (nd_parse_uint(optarg, ND_TAB_MAX_TIMEOUT_S, &o.timeout_s) || !o.timeout_s)
+				die_status(EXIT_USAGE, "--timeout takes 1..%u seconds",
+					   ND_TAB_MAX_TIMEOUT_S);
+			break;
+		case 'E':
+			if (nd_parse_uint(optarg, ND_TAB_MAX_DEAD_TIMEOUT_S, &o.dead_timeout_s))
+				die_status(EXIT_USAGE, "--dead-timeout takes 0..%u seconds (0: never fail)",
+					   ND_TAB_MAX_DEAD_TIMEOUT_S);
+			o.dead_timeout_set = true;
 			break;
 		case 'D':
 			if (strncmp(optarg, NETDISK_KEY_PREFIX, strlen(NETDISK_KEY_PREFIX)) ||

@@ -18,6 +18,9 @@ struct client_opts {
 	char server_name[ND_NAME_SIZE];	/* "": the URI's host */
 	unsigned int connections;
 	unsigned int cache_mb;		/* attach */
+	unsigned int timeout_s;		/* attach: 0 for the module's */
+	unsigned int dead_timeout_s;	/* attach, if dead_timeout_set; 0: never */
+	bool dead_timeout_set;
 	const char *key_desc;		/* attach: a logon key already loaded */
 	const char *tab_path;		/* attach, detach: NULL for ND_TAB_PATH */
 	const char *config_path;	/* overlay: NULL for netdiskd's default */

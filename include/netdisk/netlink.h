@@ -3,15 +3,24 @@
  * netdisk control plane: the generic netlink family "netdisk".
  *
  * ATTACH	ADDRESS, KEY_DESC required; PORT, EXPORT, IDENTITY, SERVER,
- *		CONNECTIONS, CACHE_MB optional. The key is not sent: KEY_DESC
+ *		CONNECTIONS, CACHE_MB, TIMEOUT, DEAD_TIMEOUT optional (each
+ *		absent: the module's parameter). The key is not sent: KEY_DESC
  *		names a "logon" key of 32 bytes that the caller's keyrings
- *		hold. Replies with INDEX, the N of /dev/netdiskN.
+ *		hold. The ack says only that the request was taken: the
+ *		connections are made afterwards, outside the netlink handler.
+ *		The outcome then comes to the same socket as an ATTACH message
+ *		with the request's sequence number, holding INDEX (the N of
+ *		/dev/netdiskN) or ERROR. If that socket is closed before the
+ *		connections are made, they are still made, and the disk is
+ *		then detached before it is listed; closed later, the outcome
+ *		is lost and the disk stays.
  * DETACH	INDEX.
  * LIST		a dump: one message per disk with INDEX, ADDRESS, PORT,
  *		EXPORT, IDENTITY, STATE.
  *
- * ATTACH and DETACH need CAP_NET_ADMIN. Errors are negative errno values
- * in the netlink ack; the kernel log says more.
+ * ATTACH and DETACH need CAP_SYS_ADMIN, and CAP_NET_ADMIN as every
+ * GENL_ADMIN_PERM command does. Errors are negative errno values
+ * in the netlink ack, or in ERROR; the kernel log says more.
  */
 #ifndef _UAPI_NETDISK_NETLINK_H
 #define _UAPI_NETDISK_NETLINK_H
@@ -46,6 +55,9 @@ enum netdisk_attr {
 	NETDISK_ATTR_CACHE_MB,		/* u32 */
 	NETDISK_ATTR_KEY_DESC,		/* string: a logon key's description */
 	NETDISK_ATTR_STATE,		/* string: connected, reconnecting, failed, detaching */
+	NETDISK_ATTR_ERROR,		/* s32: an ATTACH's outcome, a negative errno */
+	NETDISK_ATTR_TIMEOUT,		/* u32: seconds before a request forces a reconnect */
+	NETDISK_ATTR_DEAD_TIMEOUT,	/* u32: seconds reconnecting before I/O fails; 0: never */
 	__NETDISK_ATTR_MAX,
 };
 #define NETDISK_ATTR_MAX	(__NETDISK_ATTR_MAX - 1)

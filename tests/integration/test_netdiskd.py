@@ -691,6 +691,9 @@ class NetdiskdTest(Harness):
                           (["overlay", "list", "--progress"], "--progress"),
                           (["info", "-c", "x.conf", "netdisk://h/e"], "--config"),
                           (["copy", "--cache-mb", "4", "a", "netdisk://h/e"], "--cache-mb"),
+                          (["copy", "--dead-timeout", "0", "a", "netdisk://h/e"],
+                           "--dead-timeout"),
+                          (["info", "--timeout", "5", "netdisk://h/e"], "--timeout"),
                           (["keygen", "--identity", "x"], "--identity"),
                           (["detach", "-j", "2", "netdisk0"], "--connections"),
                           (["info", "--table", "t", "netdisk://h/e"], "--table"),
@@ -698,6 +701,15 @@ class NetdiskdTest(Harness):
             r = subprocess.run([ctl] + args, capture_output=True, text=True, timeout=30)
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertIn("%s does not apply to %s" % (opt, args[0]), r.stderr)
+        # and the attach timeouts out of range, before the module is asked
+        for args, msg in ((["--timeout", "0"], "--timeout takes 1..86400 seconds"),
+                          (["--timeout", "86401"], "--timeout takes 1..86400 seconds"),
+                          (["--dead-timeout", "-1"], "--dead-timeout takes 0..31536000"),
+                          (["--dead-timeout", "31536001"], "--dead-timeout takes 0..31536000")):
+            r = subprocess.run([ctl, "attach"] + args + ["netdisk://127.0.0.1/e"],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(msg, r.stderr)
 
     def test_localhost_reaches_a_local_server_by_default(self):
         disk = self.image("disk.img", MiB)

@@ -15,7 +15,7 @@ static void test_good(void)
 	CHECK(nd_tab_parse(&tab,
 		"# NAME URI OPTIONS\n"
 		"\n"
-		"root\tnetdisk://lab-a@169.254.1.1/golden  key-file=/etc/netdisk/root.key,connections=2\n"
+		"root\tnetdisk://lab-a@169.254.1.1/golden  key-file=/etc/netdisk/root.key,connections=2,dead-timeout=0,timeout=5\n"
 		"  scratch netdisk://[fe80::1]:4000 noauto,cache-mb=64,server-name=store # spare\r\n"
 		"plain netdisk://store.example\n",
 		"tab", err, sizeof(err)) == 0);
@@ -24,9 +24,11 @@ static void test_good(void)
 	CHECK(e && e->line == 3 && !strcmp(e->uri.identity, "lab-a") &&
 	      !strcmp(e->uri.host, "169.254.1.1") && !strcmp(e->uri.export_name, "golden") &&
 	      !strcmp(e->key_file, "/etc/netdisk/root.key") && e->connections == 2 &&
-	      !e->noauto && !e->cache_mb);
+	      !e->noauto && !e->cache_mb && e->timeout_s == 5 && e->dead_timeout_set &&
+	      !e->dead_timeout_s);
 	e = nd_tab_find(&tab, "scratch");
 	CHECK(e && e->noauto && e->cache_mb == 64 && !strcmp(e->server_name, "store") &&
+	      !e->timeout_s && !e->dead_timeout_set &&
 	      !strcmp(e->uri.port, "4000") && !strcmp(e->uri.host, "fe80::1"));
 	e = nd_tab_find(&tab, "plain");
 	CHECK(e && !e->key_file[0] && !e->uri.identity[0] && !strcmp(e->uri.port, "26547"));
@@ -91,6 +93,10 @@ static void test_bad(void)
 	refused("root netdisk://h connections=2x\n", "bad value '2x' for connections");
 	refused("root netdisk://h cache-mb=-1\n", "bad value '-1' for cache-mb");
 	refused("root netdisk://h noauto=yes\n", "unknown option 'noauto=yes'");
+	refused("root netdisk://h timeout=0\n", "bad value '0' for timeout");
+	refused("root netdisk://h timeout=86401\n", "bad value '86401' for timeout");
+	refused("root netdisk://h dead-timeout=-1\n", "bad value '-1' for dead-timeout");
+	refused("root netdisk://h dead-timeout=31536001\n", "bad value '31536001' for dead-timeout");
 	refused("root netdisk://h\nother netdisk://h\nroot netdisk://g\n",
 		"tab:3: disk 'root' is already on line 1");
 }

@@ -62,7 +62,8 @@ load() {	# insmod with the test key and any extra options
 }
 
 # attach [address=A] [port=P] [export=E] [identity=I] [key=HEX] [server=S]
-#        [connections=N] [cache_mb=N]: netdiskctl attach, quietly
+#        [connections=N] [cache_mb=N] [timeout=S] [dead_timeout=S]:
+#        netdiskctl attach, quietly
 attach() {
 	a_addr=127.0.0.1 a_port=26547 a_export= a_key=$(key)
 	set -- "$@" END
@@ -76,6 +77,8 @@ attach() {
 		server=*) set -- "$@" -S "${1#*=}" ;;
 		connections=*) set -- "$@" -j "${1#*=}" ;;
 		cache_mb=*) set -- "$@" --cache-mb "${1#*=}" ;;
+		timeout=*) set -- "$@" --timeout "${1#*=}" ;;
+		dead_timeout=*) set -- "$@" --dead-timeout "${1#*=}" ;;
 		*) echo "attach: unknown $1"; return 2 ;;
 		esac
 		shift
@@ -120,9 +123,19 @@ fault() {
 	echo "$1" > /sys/module/netdisk/parameters/fault_point
 }
 
-wait_log() {	# wait_log SINCE PATTERN SECONDS: die unless the kernel log says it
+# log_mark: writes a mark into the kernel log and prints it, for log_since
+# and wait_log; a mark, not a line count, since the log's ring may wrap
+log_mark() {
+	m="mark-$$-$(cut -d' ' -f1 /proc/uptime)"
+	echo "netdisk-test: $m" > /dev/kmsg
+	echo "$m"
+}
+
+log_since() { dmesg | sed -n "/netdisk-test: $1\$/,\$p"; }
+
+wait_log() {	# wait_log MARK PATTERN SECONDS: die unless the kernel log says it
 	i=0
-	until dmesg | tail -n +$(($1 + 1)) | grep -q "$2"; do
+	until log_since "$1" | grep -q "$2"; do
 		i=$((i + 1))
 		[ $i -gt $(($3 * 10)) ] && die "no '$2' in the kernel log after $3 s"
 		sleep 0.1

@@ -7,6 +7,7 @@ setup_exports
 mkdir -p /srv/t28
 mount -t tmpfs -o size=64m tmpfs /srv/t28 || die "tmpfs"
 $DD if=/dev/urandom of=/srv/t28/disk.img bs=1M count=16 2>/dev/null
+cp /srv/netdiskd.conf /srv/netdiskd.conf.saved
 printf '[export t28]\npath = /srv/t28/disk.img\n' >> /srv/netdiskd.conf
 start_server
 check insmod /test/netdisk.ko
@@ -26,3 +27,5 @@ check detach netdisk0
 check rmmod netdisk
 stop_server
 umount /srv/t28
+# the suites after this one share the config: the export goes with its image
+mv /srv/netdiskd.conf.saved /srv/netdiskd.conf

@@ -5,7 +5,7 @@
 # nor failing, and del_gendisk waited for ever on requests that only bounced.
 . /test/lib.sh
 start_server
-since=$(dmesg | wc -l)
+since=$(log_mark)
 check load connections=1 dead_timeout=60
 wait_dev netdisk0
 stop_server KILL

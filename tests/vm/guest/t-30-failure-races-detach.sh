@@ -4,7 +4,7 @@
 # cancelled it, and ran on the freed device (a slub_debug poison Oops).
 . /test/lib.sh
 start_server
-since=$(dmesg | wc -l)
+since=$(log_mark)
 check load connections=1 dead_timeout=60
 wait_dev netdisk0
 fault 2 2000
@@ -15,6 +15,6 @@ wait_gone $! 30 "detach hung while a failure was being handled"
 [ ! -e /sys/block/netdisk0 ] || die "netdisk0 is still there"
 # what a late recovery would do, it would do now
 sleep 4
-dmesg | tail -n +$((since + 1)) | grep -q "lost.*reconnecting" &&
+log_since "$since" | grep -q "lost.*reconnecting" &&
 	die "recovery ran after detach"
 check rmmod netdisk

@@ -6,7 +6,7 @@
 # stopped first, and the io_work queued after ran on the freed device.
 . /test/lib.sh
 start_server
-since=$(dmesg | wc -l)
+since=$(log_mark)
 check load connections=1
 wait_dev netdisk0
 fault 3 1500

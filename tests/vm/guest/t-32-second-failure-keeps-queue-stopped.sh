@@ -5,7 +5,7 @@
 # again every 3 ms for the whole outage. A kprobe counts queue_rq calls.
 . /test/lib.sh
 start_server
-since=$(dmesg | wc -l)
+since=$(log_mark)
 check load connections=1 dead_timeout=60
 wait_dev netdisk0
 tr=/sys/kernel/tracing
