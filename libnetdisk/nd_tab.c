@@ -60,6 +60,9 @@ static int parse_option(struct nd_tab_entry *e, char *opt, char *why, size_t why
 	} else if (!strcmp(opt, "timeout") && val) {
 		if (nd_parse_uint(val, ND_TAB_MAX_TIMEOUT_S, &e->timeout_s) || !e->timeout_s)
 			goto bad;
+	} else if (!strcmp(opt, "attach-timeout") && val) {
+		if (nd_parse_uint(val, ND_TAB_MAX_TIMEOUT_S, &e->attach_timeout_s))
+			goto bad;
 	} else if (!strcmp(opt, "dead-timeout") && val) {
 		if (nd_parse_uint(val, ND_TAB_MAX_DEAD_TIMEOUT_S, &e->dead_timeout_s))
 			goto bad;
@@ -67,7 +70,7 @@ static int parse_option(struct nd_tab_entry *e, char *opt, char *why, size_t why
 	} else {
 		snprintf(why, why_len, "unknown option '%s%s%s' (known: key-file=/PATH, "
 			 "server-name=NAME, connections=1..16, cache-mb=N, timeout=S, "
-			 "dead-timeout=S, noauto)",
+			 "dead-timeout=S, attach-timeout=S, noauto)",
 			 opt, val ? "=" : "", val ? val : "");
 		return -1;
 	}
@@ -95,6 +98,7 @@ static int parse_line(struct nd_tab_entry *e, char *line, char *why, size_t why_
 		return -1;
 	}
 	strcpy(e->name, name);
+	e->attach_timeout_s = ND_TAB_ATTACH_TIMEOUT_S;
 	if (nd_uri_parse(uri, &e->uri, why, why_len))
 		return -1;
 	if (!opts)

@@ -17,6 +17,8 @@
 /* the module's bounds on timeout= and dead-timeout= (include/netdisk/netlink.h) */
 #define ND_TAB_MAX_TIMEOUT_S		86400U
 #define ND_TAB_MAX_DEAD_TIMEOUT_S	(365U * 86400U)
+/* a server still booting when netdisk@NAME starts: retried this long */
+#define ND_TAB_ATTACH_TIMEOUT_S		60U
 
 struct nd_tab_entry {
 	char name[ND_NAME_SIZE];	/* the instance: netdisk@NAME.service */
@@ -28,6 +30,7 @@ struct nd_tab_entry {
 	unsigned int timeout_s;		/* 0: the module's */
 	unsigned int dead_timeout_s;	/* if dead_timeout_set; 0: never fail */
 	bool dead_timeout_set;
+	unsigned int attach_timeout_s;	/* attach retries this long; default below */
 	bool noauto;			/* not attached at boot */
 	unsigned int line;
 };

@@ -5,9 +5,12 @@
  * process's keyring, never as text: it is gone when netdiskctl exits.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 #include <netdb.h>
 
@@ -92,6 +95,51 @@ static key_serial_t add_logon_key(const struct client_opts *o, const char *desc)
 	return id;
 }
 
+/* What a server still booting, or at its connection limit, answers. */
+static bool attach_retryable(int rc)
+{
+	return rc == -ECONNREFUSED || rc == -EHOSTUNREACH || rc == -ENETUNREACH ||
+	       rc == -ETIMEDOUT || rc == -ECONNRESET || rc == -EAGAIN;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Attaches, and while the server is unreachable or busy tries again for
+ * o->attach_timeout_s: after 1 s, doubling up to 10 s, each wait with up to
+ * as much again at random, so that machines booting together spread out.
+ */
+static int attach_retrying(const struct client_opts *o, const struct genl_attach_req *r,
+			   const char *what, uint32_t *index)
+{
+	double end = now_s() + o->attach_timeout_s;
+	unsigned int wait_s = 1;
+
+	for (;;) {
+		unsigned short jitter = 0;
+		int rc = genl_attach(r, index);
+		double wait;
+
+		if (!attach_retryable(rc))
+			return rc;
+		if (getrandom(&jitter, sizeof(jitter), 0) != sizeof(jitter))
+			jitter = (unsigned short)getpid();
+		wait = wait_s + (double)wait_s * jitter / 65535.0;
+		if (now_s() + wait > end)
+			return rc;
+		fprintf(stderr, "netdiskctl: attaching %s: %s, retrying in %.1f s\n", what,
+			rc == -EAGAIN ? "server busy" : strerror(-rc), wait);
+		usleep((useconds_t)(wait * 1e6));
+		wait_s = wait_s * 2 > 10 ? 10 : wait_s * 2;
+	}
+}
+
 static int attach_uri(const struct client_opts *o, const struct nd_uri *uri, const char *what)
 {
 	struct genl_attach_req r = { 0 };
@@ -123,7 +171,7 @@ static int attach_uri(const struct client_opts *o, const struct nd_uri *uri, con
 	r.dead_timeout_s = o->dead_timeout_s;
 	r.dead_timeout_set = o->dead_timeout_set;
 	ensure_module();
-	rc = genl_attach(&r, &index);
+	rc = attach_retrying(o, &r, what, &index);
 	if (key >= 0)
 		keyctl_invalidate(key);
 	if (rc == -ENOKEY)
@@ -190,6 +238,8 @@ int cmd_attach(const struct client_opts *o, const char *target)
 		eo.cache_mb = e->cache_mb;
 	if (e->timeout_s)
 		eo.timeout_s = e->timeout_s;
+	if (!o->attach_timeout_set)
+		eo.attach_timeout_s = e->attach_timeout_s;
 	if (e->dead_timeout_set) {
 		eo.dead_timeout_s = e->dead_timeout_s;
 		eo.dead_timeout_set = true;

@@ -40,6 +40,9 @@ static void usage(FILE *out)
 "                         (default: the module's timeout)\n"
 "      --dead-timeout=S   attach: fail I/O after S s of reconnecting; 0: never\n"
 "                         (default: the module's dead_timeout)\n"
+"      --attach-timeout=S attach: try again for S s while the server is\n"
+"                         unreachable or busy (default: 0; a NAME: its\n"
+"                         attach-timeout, 60)\n"
 "      --key-desc=DESC    attach: use the logon key DESC from the caller's\n"
 "                         keyrings instead of a key file\n"
 "      --table=PATH       attach, detach, list: the table NAME is looked up in\n"
@@ -63,7 +66,7 @@ static const struct {
 	{ "detach", "T" },
 	{ "info", "KiSJlR" },
 	{ "copy", "KiSjpR" },
-	{ "attach", "KiSjCDTOE" },
+	{ "attach", "KiSjCDTOEW" },
 };
 
 static const char *option_name(int opt, const struct option *longopts)
@@ -132,6 +135,7 @@ int main(int argc, char **argv)
 		{ "cache-mb", required_argument, NULL, 'C' },
 		{ "timeout", required_argument, NULL, 'O' },
 		{ "dead-timeout", required_argument, NULL, 'E' },
+		{ "attach-timeout", required_argument, NULL, 'W' },
 		{ "key-desc", required_argument, NULL, 'D' },
 		{ "table", required_argument, NULL, 'T' },
 		{ "config", required_argument, NULL, 'c' },
@@ -200,6 +204,12 @@ int main(int argc, char **argv)
 				die_status(EXIT_USAGE, "--dead-timeout takes 0..%u seconds (0: never fail)",
 					   ND_TAB_MAX_DEAD_TIMEOUT_S);
 			o.dead_timeout_set = true;
+			break;
+		case 'W':
+			if (nd_parse_uint(optarg, ND_TAB_MAX_TIMEOUT_S, &o.attach_timeout_s))
+				die_status(EXIT_USAGE, "--attach-timeout takes 0..%u seconds",
+					   ND_TAB_MAX_TIMEOUT_S);
+			o.attach_timeout_set = true;
 			break;
 		case 'D':
 			if (strncmp(optarg, NETDISK_KEY_PREFIX, strlen(NETDISK_KEY_PREFIX)) ||

@@ -21,6 +21,8 @@ struct client_opts {
 	unsigned int timeout_s;		/* attach: 0 for the module's */
 	unsigned int dead_timeout_s;	/* attach, if dead_timeout_set; 0: never */
 	bool dead_timeout_set;
+	unsigned int attach_timeout_s;	/* attach: retry an unreachable or busy server */
+	bool attach_timeout_set;	/* given: a table entry's does not apply */
 	const char *key_desc;		/* attach: a logon key already loaded */
 	const char *tab_path;		/* attach, detach: NULL for ND_TAB_PATH */
 	const char *config_path;	/* overlay: NULL for netdiskd's default */

@@ -16,7 +16,7 @@ static void test_good(void)
 		"# NAME URI OPTIONS\n"
 		"\n"
 		"root\tnetdisk://lab-a@169.254.1.1/golden  key-file=/etc/netdisk/root.key,connections=2,dead-timeout=0,timeout=5\n"
-		"  scratch netdisk://[fe80::1]:4000 noauto,cache-mb=64,server-name=store # spare\r\n"
+		"  scratch netdisk://[fe80::1]:4000 noauto,cache-mb=64,server-name=store,attach-timeout=300 # spare\r\n"
 		"plain netdisk://store.example\n",
 		"tab", err, sizeof(err)) == 0);
 	CHECK(tab.count == 3);
@@ -25,10 +25,10 @@ static void test_good(void)
 	      !strcmp(e->uri.host, "169.254.1.1") && !strcmp(e->uri.export_name, "golden") &&
 	      !strcmp(e->key_file, "/etc/netdisk/root.key") && e->connections == 2 &&
 	      !e->noauto && !e->cache_mb && e->timeout_s == 5 && e->dead_timeout_set &&
-	      !e->dead_timeout_s);
+	      !e->dead_timeout_s && e->attach_timeout_s == ND_TAB_ATTACH_TIMEOUT_S);
 	e = nd_tab_find(&tab, "scratch");
 	CHECK(e && e->noauto && e->cache_mb == 64 && !strcmp(e->server_name, "store") &&
-	      !e->timeout_s && !e->dead_timeout_set &&
+	      !e->timeout_s && !e->dead_timeout_set && e->attach_timeout_s == 300 &&
 	      !strcmp(e->uri.port, "4000") && !strcmp(e->uri.host, "fe80::1"));
 	e = nd_tab_find(&tab, "plain");
 	CHECK(e && !e->key_file[0] && !e->uri.identity[0] && !strcmp(e->uri.port, "26547"));
@@ -94,6 +94,7 @@ static void test_bad(void)
 	refused("root netdisk://h cache-mb=-1\n", "bad value '-1' for cache-mb");
 	refused("root netdisk://h noauto=yes\n", "unknown option 'noauto=yes'");
 	refused("root netdisk://h timeout=0\n", "bad value '0' for timeout");
+	refused("root netdisk://h attach-timeout=86401\n", "bad value '86401' for attach-timeout");
 	refused("root netdisk://h timeout=86401\n", "bad value '86401' for timeout");
 	refused("root netdisk://h dead-timeout=-1\n", "bad value '-1' for dead-timeout");
 	refused("root netdisk://h dead-timeout=31536001\n", "bad value '31536001' for dead-timeout");
