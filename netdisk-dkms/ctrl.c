@@ -110,8 +110,14 @@ static void nd_default_identity(char *out)
 
 static int nd_target_finish(struct nd_target *t, const char *addr)
 {
+	/* an identity given, even the host name, goes into the link's name */
+	t->identity_default = !t->identity[0];
 	if (!t->identity[0])
 		nd_default_identity(t->identity);
+	if (t->name[0] && !nd_valid_name(t->name, false)) {
+		pr_err("invalid disk name '%s'\n", t->name);
+		return -EINVAL;
+	}
 	if (!nd_valid_name(t->identity, false)) {
 		pr_err("invalid identity '%s'\n", t->identity);
 		return -EINVAL;
@@ -363,6 +369,7 @@ static int nd_genl_attach(struct sk_buff *skb, struct genl_info *info)
 	ret = ret ?: nd_get_string(info, NETDISK_ATTR_EXPORT, t->export_name, ND_NAME_SIZE);
 	ret = ret ?: nd_get_string(info, NETDISK_ATTR_IDENTITY, t->identity, ND_NAME_SIZE);
 	ret = ret ?: nd_get_string(info, NETDISK_ATTR_SERVER, t->server_name, ND_NAME_SIZE);
+	ret = ret ?: nd_get_string(info, NETDISK_ATTR_NAME, t->name, ND_NAME_SIZE);
 	ret = ret ?: nd_target_finish(t, r->addr);
 	/* the caller's keyrings: only here, in the caller's context */
 	ret = ret ?: nd_key_from_keyring(key_desc, t->key);
@@ -451,6 +458,7 @@ static const struct nla_policy nd_genl_policy[NETDISK_ATTR_MAX + 1] = {
 	/* ranges: nd_genl_attach */
 	[NETDISK_ATTR_TIMEOUT]		= { .type = NLA_U32 },
 	[NETDISK_ATTR_DEAD_TIMEOUT]	= { .type = NLA_U32 },
+	[NETDISK_ATTR_NAME]		= { .type = NLA_NUL_STRING, .len = ND_NAME_SIZE - 1 },
 };
 
 static const struct genl_small_ops nd_genl_ops[] = {

@@ -37,6 +37,28 @@ ND_ATTR_RO(name)
 ND_STRING_ATTR(host, dev->target.host);
 ND_STRING_ATTR(export, dev->target.export_name);
 ND_STRING_ATTR(identity, dev->target.identity);
+ND_STRING_ATTR(name, dev->target.name);
+
+/*
+ * The name udev gives /dev/netdisk/: [IDENTITY@]HOST[_PORT][-EXPORT], with
+ * the identity and port only where they are not the defaults, so that two
+ * disks that differ only in them do not share a link.
+ */
+static ssize_t nd_link_show(struct device *d, struct device_attribute *a, char *buf)
+{
+	const struct nd_target *t = &nd_to_device(d)->target;
+	int n = 0;
+
+	if (!t->identity_default)
+		n += sysfs_emit_at(buf, n, "%s@", t->identity);
+	n += sysfs_emit_at(buf, n, "%s", t->host);
+	if (t->port != ND_DEFAULT_PORT)
+		n += sysfs_emit_at(buf, n, "_%u", t->port);
+	if (t->export_name[0])
+		n += sysfs_emit_at(buf, n, "-%s", t->export_name);
+	return n + sysfs_emit_at(buf, n, "\n");
+}
+ND_ATTR_RO(link);
 ND_COUNTER_ATTR(reads);
 ND_COUNTER_ATTR(writes);
 ND_COUNTER_ATTR(flushes);
@@ -157,6 +179,8 @@ static struct attribute *nd_disk_attrs[] = {
 	&nd_attr_port.attr,
 	&nd_attr_export.attr,
 	&nd_attr_identity.attr,
+	&nd_attr_name.attr,
+	&nd_attr_link.attr,
 	&nd_attr_state.attr,
 	&nd_attr_connections.attr,
 	&nd_attr_timeout.attr,

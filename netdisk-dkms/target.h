@@ -19,6 +19,8 @@ struct nd_target {
 	u8 key[ND_KEY_SIZE];
 	unsigned int connections;
 	unsigned int cache_mb;
+	char name[ND_NAME_SIZE];	/* the netdisktab NAME, "" if none */
+	bool identity_default;		/* none was given: the short host name */
 	unsigned int timeout_s;		/* an unanswered request reconnects; >= 1 */
 	unsigned int dead_timeout_s;	/* 0: never fail; ND_DEAD_TIMEOUT_MODULE */
 };

@@ -140,7 +140,9 @@ static int attach_retrying(const struct client_opts *o, const struct genl_attach
 	}
 }
 
-static int attach_uri(const struct client_opts *o, const struct nd_uri *uri, const char *what)
+/* what: the URI or the table NAME, for messages; tab_name: NULL for a URI */
+static int attach_uri(const struct client_opts *o, const struct nd_uri *uri, const char *what,
+		      const char *tab_name)
 {
 	struct genl_attach_req r = { 0 };
 	char addr[INET6_ADDRSTRLEN], server[ND_NAME_SIZE], desc[128];
@@ -162,9 +164,11 @@ static int attach_uri(const struct client_opts *o, const struct nd_uri *uri, con
 	r.address = addr;
 	r.port = (uint16_t)atoi(uri->port);
 	r.export_name = uri->export_name;
-	r.identity = o->identity;
+	/* left to the module, which takes the same default, and so knows it is one */
+	r.identity = o->identity_given ? o->identity : "";
 	r.server_name = server;
 	r.key_desc = desc;
+	r.name = tab_name;
 	r.connections = o->connections;
 	r.cache_mb = o->cache_mb;
 	r.timeout_s = o->timeout_s;
@@ -224,10 +228,11 @@ int cmd_attach(const struct client_opts *o, const char *target)
 	if (nd_is_uri(target)) {
 		if (nd_uri_parse(target, &uri, err, sizeof(err)))
 			die_status(EXIT_USAGE, "%s", err);
-		return attach_uri(o, &uri, target);
+		return attach_uri(o, &uri, target, NULL);
 	}
 	tab_entry(o, target, &tab, &e);
 	entry_identity(e, eo.identity);
+	eo.identity_given = e->uri.identity[0] != '\0';
 	if (e->key_file[0])
 		eo.key_file = e->key_file;
 	if (e->server_name[0])
@@ -244,7 +249,7 @@ int cmd_attach(const struct client_opts *o, const char *target)
 		eo.dead_timeout_s = e->dead_timeout_s;
 		eo.dead_timeout_set = true;
 	}
-	rc = attach_uri(&eo, &e->uri, e->name);
+	rc = attach_uri(&eo, &e->uri, e->name, e->name);
 	nd_tab_free(&tab);
 	return rc;
 }

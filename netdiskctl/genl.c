@@ -212,6 +212,7 @@ int genl_attach(const struct genl_attach_req *r, uint32_t *index)
 	    nla_put_string(msg, NETDISK_ATTR_IDENTITY, r->identity) ||
 	    nla_put_string(msg, NETDISK_ATTR_SERVER, r->server_name) ||
 	    nla_put_string(msg, NETDISK_ATTR_KEY_DESC, r->key_desc) ||
+	    (r->name && nla_put_string(msg, NETDISK_ATTR_NAME, r->name)) ||
 	    (r->connections && nla_put_u32(msg, NETDISK_ATTR_CONNECTIONS, r->connections)) ||
 	    (r->cache_mb && nla_put_u32(msg, NETDISK_ATTR_CACHE_MB, r->cache_mb)) ||
 	    (r->timeout_s && nla_put_u32(msg, NETDISK_ATTR_TIMEOUT, r->timeout_s)) ||

@@ -13,6 +13,7 @@ struct genl_attach_req {
 	uint16_t port;
 	const char *export_name, *identity, *server_name;
 	const char *key_desc;		/* a logon key in the caller's keyrings */
+	const char *name;		/* the netdisktab NAME, or NULL */
 	uint32_t connections, cache_mb;	/* 0: the module's default */
 	uint32_t timeout_s;		/* 0: the module's */
 	uint32_t dead_timeout_s;	/* if dead_timeout_set; 0: never fail */

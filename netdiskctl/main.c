@@ -265,6 +265,7 @@ int main(int argc, char **argv)
 		if (u.identity[0])
 			strcpy(o.identity, u.identity);
 	}
+	o.identity_given = o.identity[0] != '\0';
 	if (!o.identity[0] && nd_default_identity(o.identity))
 		die("the host name is not a valid identity; give --identity");
 	if (!strcmp(cmd, "info") && optind + 1 == argc)

@@ -15,6 +15,7 @@
 struct client_opts {
 	const char *key_file;
 	char identity[ND_NAME_SIZE];
+	bool identity_given;		/* not the host name's default: in /dev/netdisk/ links */
 	char server_name[ND_NAME_SIZE];	/* "": the URI's host */
 	unsigned int connections;
 	unsigned int cache_mb;		/* attach */

@@ -4,9 +4,11 @@
  *
  * ATTACH	ADDRESS, KEY_DESC required; PORT, EXPORT, IDENTITY, SERVER,
  *		CONNECTIONS, CACHE_MB, TIMEOUT, DEAD_TIMEOUT optional (each
- *		absent: the module's parameter). The key is not sent: KEY_DESC
- *		names a "logon" key of 32 bytes that the caller's keyrings
- *		hold. The ack says only that the request was taken: the
+ *		absent: the module's parameter), and NAME, the disk's name in
+ *		the netdisktab, for /dev/netdisk/by-name/. IDENTITY absent or
+ *		empty: the short host name, left out of the disk's link name.
+ *		The key is not sent: KEY_DESC names a "logon" key of 32 bytes
+ *		that the caller's keyrings hold. The ack says only that the request was taken: the
  *		connections are made afterwards, outside the netlink handler.
  *		The outcome then comes to the same socket as an ATTACH message
  *		with the request's sequence number, holding INDEX (the N of
@@ -58,6 +60,7 @@ enum netdisk_attr {
 	NETDISK_ATTR_ERROR,		/* s32: an ATTACH's outcome, a negative errno */
 	NETDISK_ATTR_TIMEOUT,		/* u32: seconds before a request forces a reconnect */
 	NETDISK_ATTR_DEAD_TIMEOUT,	/* u32: seconds reconnecting before I/O fails; 0: never */
+	NETDISK_ATTR_NAME,		/* string: the netdisktab NAME that attached it */
 	__NETDISK_ATTR_MAX,
 };
 #define NETDISK_ATTR_MAX	(__NETDISK_ATTR_MAX - 1)
