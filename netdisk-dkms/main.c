@@ -70,7 +70,7 @@ MODULE_PARM_DESC(connections, "Connections (hardware queues) per disk. Default: 
 
 static unsigned int nd_param_cache_mb;
 module_param_named(cache_mb, nd_param_cache_mb, uint, 0444);
-MODULE_PARM_DESC(cache_mb, "Write-through cache per disk, MiB; 0 is off. Default: 0");
+MODULE_PARM_DESC(cache_mb, "Read cache per disk, MiB; writes drop their range; 0 is off. Default: 0");
 
 unsigned int nd_dead_timeout_s = 30;
 module_param_named(dead_timeout, nd_dead_timeout_s, uint, 0644);
