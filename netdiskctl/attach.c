@@ -128,7 +128,7 @@ static int attach_retrying(const struct client_opts *o, const struct genl_attach
 
 		if (!attach_retryable(rc))
 			return rc;
-		if (getrandom(&jitter, sizeof(jitter), 0) != sizeof(jitter))
+		if (getrandom(&jitter, sizeof(jitter), GRND_NONBLOCK) != sizeof(jitter))
 			jitter = (unsigned short)getpid();
 		wait = wait_s + (double)wait_s * jitter / 65535.0;
 		if (now_s() + wait > end)
@@ -191,6 +191,10 @@ static int attach_uri(const struct client_opts *o, const struct nd_uri *uri, con
 			   o->identity);
 	if (rc == -EPERM)
 		die("attaching a disk needs CAP_SYS_ADMIN");
+	if (rc == -ETIME)
+		die_status(EXIT_IO, "attaching %s: the module gave no outcome in %d s; "
+			   "'netdiskctl list' shows whether the disk is there", what,
+			   ATTACH_REPORT_WAIT_S);
 	if (rc == -ERANGE)
 		die_status(EXIT_USAGE, "the module refused the timeouts: --timeout takes 1..86400, "
 			   "--dead-timeout 0..31536000");

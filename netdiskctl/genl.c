@@ -23,13 +23,6 @@ struct genl_call {
 	bool done;		/* ATTACH: its outcome came */
 };
 
-/*
- * The module reports an attach's outcome after its handshakes: one per
- * connection, each within 10 s, and a busy server's waits, within the
- * module's dead_timeout. This is a bound on a lost report, not a policy.
- */
-#define ATTACH_REPORT_WAIT_S	600
-
 static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
 {
 	(void)nla;
@@ -176,8 +169,9 @@ static int genl_call(struct nl_sock *sk, struct nl_msg *msg, struct genl_call *c
 			rc = nl_recvmsgs(sk, cb);
 		while (rc >= 0 && await_report && !call->error && !call->done)
 			rc = nl_recvmsgs(sk, cb);
+		/* -ETIME: no outcome came, which is not the server's timeout */
 		if (rc < 0)
-			rc = rc == -NLE_AGAIN ? -ETIMEDOUT : -EIO;
+			rc = rc == -NLE_AGAIN ? -ETIME : -EIO;
 		else
 			rc = 0;
 		nl_cb_put(cb);

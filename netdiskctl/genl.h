@@ -29,6 +29,14 @@ struct nd_disk {
 	char state[32];
 };
 
+/*
+ * The module reports an attach's outcome after its handshakes: one per
+ * connection, each within 10 s, and a busy server's waits, within the
+ * module's dead_timeout. This bounds a lost report; genl_attach() then
+ * returns -ETIME, and whether the disk is there is not known.
+ */
+#define ATTACH_REPORT_WAIT_S	600
+
 /* -ENOENT: the module is not loaded */
 int genl_available(void);
 int genl_attach(const struct genl_attach_req *r, uint32_t *index);
