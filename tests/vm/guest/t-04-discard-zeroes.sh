@@ -3,7 +3,7 @@
 start_server
 check load
 wait_dev netdisk0
-check $DD if=/dev/urandom of=/dev/netdisk0 bs=1M count=8 seek=100 oflag=direct 2>/dev/null
+check $DD if=/dev/urandom of=/dev/netdisk0 conv=nocreat bs=1M count=8 seek=100 oflag=direct 2>/dev/null
 zero=$($DD if=/dev/zero bs=1M count=4 2>/dev/null | $SHA | cut -d' ' -f1)
 [ "$(sha_of /srv/disk.img 100 4)" != "$zero" ] || die "data not written"
 check /usr/bin/blkdiscard -o $((100 << 20)) -l $((4 << 20)) /dev/netdisk0

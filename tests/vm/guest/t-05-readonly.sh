@@ -7,7 +7,7 @@ wait_dev netdisk0
 [ "$(attr netdisk0 export)" = ro ] || die "export attribute"
 [ "$(/usr/bin/blockdev --getro /dev/netdisk0)" = 1 ] || die "not read-only"
 before=$(sha_of /srv/ro.img 0 16)
-$DD if=/dev/zero of=/dev/netdisk0 bs=4k count=1 oflag=direct 2>/dev/null && die "write succeeded"
+$DD if=/dev/zero of=/dev/netdisk0 conv=nocreat bs=4k count=1 oflag=direct 2>/dev/null && die "write succeeded"
 [ "$(sha_of /dev/netdisk0 0 16 direct)" = "$before" ] || die "read differs"
 [ "$(sha_of /srv/ro.img 0 16)" = "$before" ] || die "image changed"
 # a second disk on the same module, over IPv6, then detach both ways

@@ -5,7 +5,7 @@ check load
 wait_dev netdisk0
 echo 4 > /sys/module/netdisk/parameters/dead_timeout
 # I/O in flight when the server dies, and I/O issued after
-( $DD if=/dev/urandom of=/dev/netdisk0 bs=64k count=4000 oflag=direct 2>/tmp/inflight.err;
+( $DD if=/dev/urandom of=/dev/netdisk0 conv=nocreat bs=64k count=4000 oflag=direct 2>/tmp/inflight.err;
   echo $? > /tmp/inflight.rc ) &
 writer=$!
 sleep 1

@@ -6,7 +6,7 @@ check insmod /test/netdisk.ko address=127.0.0.1 key="$(key)" dead_timeout=10
 wait_dev netdisk0
 # writes in flight on the connection when it dies: they go back in the queue
 kill -STOP "$(cat /srv/netdiskd.pid)"
-$DD if=/dev/zero of=/dev/netdisk0 bs=64k count=16 oflag=direct 2>/tmp/err &
+$DD if=/dev/zero of=/dev/netdisk0 conv=nocreat bs=64k count=16 oflag=direct 2>/tmp/err &
 writer=$!
 sleep 1
 stop_server KILL

@@ -24,7 +24,7 @@ mount -t tracefs tracefs $tr 2>/dev/null
 echo 8192 > $tr/buffer_size_kb
 for e in $tr/events/kmem/kmalloc* $tr/events/kmem/kmem_cache_alloc*; do echo 1 > "$e/enable"; done
 requests=$(($(attr netdisk0 reads) + $(attr netdisk0 writes)))
-$DD if=/srv/disk.img of=/dev/netdisk0 bs=1M count=16 seek=64 oflag=direct 2>/dev/null || die "write"
+$DD if=/srv/disk.img of=/dev/netdisk0 conv=nocreat bs=1M count=16 seek=64 oflag=direct 2>/dev/null || die "write"
 [ "$(sha_of /dev/netdisk0 64 16 direct)" = "$(sha_of /srv/disk.img 0 16)" ] || die "read back"
 echo 0 > $tr/tracing_on
 requests=$(($(attr netdisk0 reads) + $(attr netdisk0 writes) - requests))

@@ -17,7 +17,7 @@ restart_as() {	# restart_as BOOT_ID: netdiskd killed, back as if its host reboot
 	NETDISKD_ARGS="--boot-id $1" start_server
 }
 flush_dev() {	# one written block and an fsync, on the raw disk
-	$DD if=/dev/urandom of=/dev/netdisk0 bs=4k count=1 seek=$1 oflag=direct conv=fsync,notrunc 2>/dev/null
+	$DD if=/dev/urandom of=/dev/netdisk0 conv=nocreat bs=4k count=1 seek=$1 oflag=direct conv=fsync,notrunc 2>/dev/null
 }
 NETDISKD_ARGS="--boot-id boot-1" start_server
 check insmod /test/netdisk.ko
@@ -25,7 +25,7 @@ check attach export=v23 connections=2
 wait_dev netdisk0
 
 # a restart of netdiskd alone keeps its verifier: nothing lost, nothing said
-$DD if=/dev/urandom of=/dev/netdisk0 bs=64k count=4 seek=100 oflag=direct 2>/dev/null || die "write"
+$DD if=/dev/urandom of=/dev/netdisk0 conv=nocreat bs=64k count=4 seek=100 oflag=direct 2>/dev/null || die "write"
 restart_as boot-1
 flush_dev 2000 || die "a flush failed after a restart that lost nothing"
 
@@ -35,7 +35,7 @@ flush_dev 2001 || die "a flush failed although every write had been flushed"
 [ "$(attr netdisk0 lost_writes)" = 0 ] || die "lost_writes counted a loss that did not happen"
 
 # acknowledged, not flushed, then the host "reboots": the next flush fails
-$DD if=/dev/urandom of=/dev/netdisk0 bs=64k count=4 seek=200 oflag=direct 2>/dev/null || die "write"
+$DD if=/dev/urandom of=/dev/netdisk0 conv=nocreat bs=64k count=4 seek=200 oflag=direct 2>/dev/null || die "write"
 restart_as boot-3
 if flush_dev 2002; then die "a flush succeeded although the server lost acknowledged writes"; fi
 dmesg | grep -q "server lost acknowledged writes" || die "the kernel log does not name the loss"

@@ -49,7 +49,7 @@ wait_dev netdisk0
 dmesg | grep -q "attaching with 1 of 2 connections" || die "the kernel log does not say it attached with fewer"
 [ "$(attr netdisk0 connections)" = 1 ] || die "$(attr netdisk0 connections) connections, not 1"
 $DD if=/dev/urandom of=/srv/t24.data bs=1M count=4 2>/dev/null
-check $DD if=/srv/t24.data of=/dev/netdisk0 bs=1M oflag=direct conv=fsync 2>/dev/null
+check $DD if=/srv/t24.data of=/dev/netdisk0 conv=nocreat bs=1M oflag=direct conv=fsync 2>/dev/null
 [ "$(sha_of /dev/netdisk0 0 4 direct)" = "$(sha_of /srv/t24.data 0 4)" ] || die "data after a busy attach"
 check detach netdisk0
 echo "attach: waited while told busy, attached with the connection it got"
@@ -81,7 +81,7 @@ while [ "$(established)" -lt $((back + 2)) ]; do
 	sleep 0.1
 done
 [ "$(attr netdisk0 state)" = connected ] || die "not connected again"
-check $DD if=/srv/t24.data of=/dev/netdisk0 bs=1M seek=8 oflag=direct conv=fsync 2>/dev/null
+check $DD if=/srv/t24.data of=/dev/netdisk0 conv=nocreat bs=1M seek=8 oflag=direct conv=fsync 2>/dev/null
 [ "$(sha_of /dev/netdisk0 8 4 direct)" = "$(sha_of /srv/t24.data 0 4)" ] || die "data after the reconnect"
 echo "reconnect: told busy after a restart, reconnected once there was room"
 check detach netdisk0

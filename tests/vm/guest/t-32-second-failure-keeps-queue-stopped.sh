@@ -14,7 +14,7 @@ echo 'p:ndq nd_queue_rq' > $tr/kprobe_events || die "no kprobe on nd_queue_rq"
 echo 1 > $tr/events/kprobes/ndq/enable
 calls() { awk '$1 == "ndq" {print $2}' $tr/kprobe_profile; }
 stop_server KILL
-( while $DD if=/dev/zero of=/dev/netdisk0 bs=64k count=16 oflag=direct 2>/dev/null; do :; done ) &
+( while $DD if=/dev/zero of=/dev/netdisk0 conv=nocreat bs=64k count=16 oflag=direct 2>/dev/null; do :; done ) &
 writer=$!
 wait_log "$since" "lost.*reconnecting" 10
 fault 4 2000
@@ -35,6 +35,8 @@ done
 echo 0 > $tr/events/kprobes/ndq/enable
 echo > $tr/kprobe_events
 detach netdisk0
-wait $writer
+# conv=nocreat: after the detach, dd must fail, not write a regular file
+# into /dev (tmpfs takes O_DIRECT since Linux 6.6)
+wait_gone $writer 30 "the writer did not stop after the detach"
 check rmmod netdisk
 stop_server

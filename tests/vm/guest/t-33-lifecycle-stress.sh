@@ -17,7 +17,7 @@ while [ $cycle -lt "$cycles" ]; do
 	attach connections=2 || die "attach in cycle $cycle"
 	dev=$(ls /sys/block | grep '^netdisk' | head -n 1)
 	wait_dev "$dev"
-	$DD if=/dev/urandom of=/dev/"$dev" bs=64k count=4 oflag=direct 2>/dev/null ||
+	$DD if=/dev/urandom of=/dev/"$dev" conv=nocreat bs=64k count=4 oflag=direct 2>/dev/null ||
 		die "write in cycle $cycle"
 	( $DD if=/dev/"$dev" of=/dev/null bs=64k count=64 iflag=direct 2>/dev/null ) &
 	reader=$!

@@ -15,9 +15,9 @@ wait_dev netdisk1
 	die "netdisk1: dead_timeout $(attr netdisk1 dead_timeout), timeout $(attr netdisk1 timeout)"
 $DD if=/dev/urandom of=/tmp/blk bs=64k count=1 2>/dev/null
 stop_server KILL
-$DD if=/tmp/blk of=/dev/netdisk0 bs=64k seek=10 oflag=direct 2>/dev/null &
+$DD if=/tmp/blk of=/dev/netdisk0 conv=nocreat bs=64k seek=10 oflag=direct 2>/dev/null &
 w0=$!
-$DD if=/tmp/blk of=/dev/netdisk1 bs=64k seek=20 oflag=direct 2>/dev/null &
+$DD if=/tmp/blk of=/dev/netdisk1 conv=nocreat bs=64k seek=20 oflag=direct 2>/dev/null &
 w1=$!
 sleep 10
 kill -0 $w1 2>/dev/null || die "the disk with dead_timeout 0 gave up its write"
