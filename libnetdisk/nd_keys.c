@@ -182,12 +182,27 @@ int nd_keyring_parse(struct nd_keyring *kr, const char *text, const char *path,
 			nd_wipe(line, sizeof(line));
 			goto fail;
 		} else {
+			unsigned int listed = 0;
+
 			for (size_t i = 0; i < kr->count; i++) {
-				if (!strcmp(kr->entries[i].identity, fields[0])) {
-					snprintf(err, err_len, "%s:%u: identity '%s' listed twice",
-						 path, lineno, fields[0]);
+				if (strcmp(kr->entries[i].identity, fields[0]))
+					continue;
+				if (nd_equal_ct(kr->entries[i].key, key, ND_KEY_SIZE)) {
+					snprintf(err, err_len, "%s:%u: identity '%s' has this "
+						 "key already", path, lineno, fields[0]);
+					nd_wipe(key, sizeof(key));
+					nd_wipe(line, sizeof(line));
 					goto fail;
 				}
+				listed++;
+			}
+			if (listed == ND_KEYS_PER_IDENTITY) {
+				snprintf(err, err_len, "%s:%u: identity '%s' has a third key "
+					 "(two at most: the old and the new one while it rolls "
+					 "over)", path, lineno, fields[0]);
+				nd_wipe(key, sizeof(key));
+				nd_wipe(line, sizeof(line));
+				goto fail;
 			}
 			if (add_entry(kr, fields[0], key)) {
 				snprintf(err, err_len, "%s: out of memory", path);
@@ -256,19 +271,31 @@ fail:
 	return -1;
 }
 
+enum nd_key_kind nd_keyring_find(const struct nd_keyring *kr, const char *identity,
+				 struct nd_psks *psks)
+{
+	psks->count = 0;
+	for (size_t i = 0; i < kr->count && psks->count < ND_KEYS_PER_IDENTITY; i++)
+		if (!strcmp(kr->entries[i].identity, identity))
+			memcpy(psks->key[psks->count++], kr->entries[i].key, ND_KEY_SIZE);
+	if (psks->count)
+		return ND_KEY_IDENTITY;
+	if (!kr->has_default)
+		return ND_KEY_NONE;
+	memcpy(psks->key[psks->count++], kr->default_key, ND_KEY_SIZE);
+	return ND_KEY_DEFAULT;
+}
+
 enum nd_key_kind nd_keyring_lookup(const struct nd_keyring *kr,
 				   const char *identity, uint8_t key[ND_KEY_SIZE])
 {
-	for (size_t i = 0; i < kr->count; i++) {
-		if (!strcmp(kr->entries[i].identity, identity)) {
-			memcpy(key, kr->entries[i].key, ND_KEY_SIZE);
-			return ND_KEY_IDENTITY;
-		}
-	}
-	if (!kr->has_default)
-		return ND_KEY_NONE;
-	memcpy(key, kr->default_key, ND_KEY_SIZE);
-	return ND_KEY_DEFAULT;
+	struct nd_psks psks;
+	enum nd_key_kind kind = nd_keyring_find(kr, identity, &psks);
+
+	if (kind != ND_KEY_NONE)
+		memcpy(key, psks.key[psks.count - 1], ND_KEY_SIZE);
+	nd_wipe(&psks, sizeof(psks));
+	return kind;
 }
 
 void nd_keyring_free(struct nd_keyring *kr)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later OR MIT */
 /*
  * Pre-shared keys: 64 hex digits. A key file holds either one bare key (the
- * default key) or lines of "identity hexkey"; '#' starts a comment.
+ * default key) or lines of "identity hexkey"; '#' starts a comment. An
+ * identity may be listed twice, with two keys, while it rolls over from the
+ * first to the second.
  */
 #ifndef ND_KEYS_H
 #define ND_KEYS_H
@@ -39,6 +41,10 @@ int nd_keyring_load(struct nd_keyring *kr, const char *path,
 /* Parses key-file text; path is used in messages. */
 int nd_keyring_parse(struct nd_keyring *kr, const char *text, const char *path,
 		     char *err, size_t err_len);
+/* A server's keys for identity: its own, oldest first, else the default key. */
+enum nd_key_kind nd_keyring_find(const struct nd_keyring *kr, const char *identity,
+				 struct nd_psks *psks);
+/* A client's key for identity: the newest listed, else the default key. */
 enum nd_key_kind nd_keyring_lookup(const struct nd_keyring *kr,
 				   const char *identity, uint8_t key[ND_KEY_SIZE]);
 void nd_keyring_free(struct nd_keyring *kr);

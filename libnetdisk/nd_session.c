@@ -348,15 +348,19 @@ static enum nd_accept_result read_client_hello(struct nd_session *s,
 enum nd_accept_result nd_session_accept(struct nd_session *s,
 					const struct nd_accept_ops *ops,
 					struct nd_hello_names *names,
-					enum nd_key_kind *kind)
+					enum nd_key_kind *kind, uint8_t key[ND_KEY_SIZE])
 {
 	struct nd_client_hello ch;
 	struct nd_server_hello sh = { .magic = htonl(ND_MAGIC),
 				      .version = htons(ND_VERSION) };
-	struct handshake_keys k;
-	uint8_t psk[ND_KEY_SIZE], priv[ND_SHARE_SIZE], dh[ND_SHARE_SIZE];
-	uint8_t fin[ND_HASH_SIZE], mac[ND_HASH_SIZE];
+	/* one schedule per key the identity has; the client's picks the keys */
+	struct handshake_keys k[ND_KEYS_PER_IDENTITY];
+	struct nd_psks psks = { 0 };
+	uint8_t priv[ND_SHARE_SIZE], dh[ND_SHARE_SIZE];
+	uint8_t fin[ND_HASH_SIZE], mac[ND_KEYS_PER_IDENTITY][ND_HASH_SIZE];
 	enum nd_accept_result ret;
+	unsigned int i, used = 0;
+	bool verified = false;
 
 	memset(names, 0, sizeof(*names));
 	*kind = ND_KEY_NONE;
@@ -377,9 +381,12 @@ enum nd_accept_result nd_session_accept(struct nd_session *s,
 		return ND_ACCEPT_BUSY;
 	}
 	ret = ND_ACCEPT_IO;
-	*kind = ops->lookup(ops->ctx, names->identity, psk);
-	if (*kind == ND_KEY_NONE && nd_random(psk, sizeof(psk)))
-		goto out;
+	*kind = ops->lookup(ops->ctx, names->identity, &psks);
+	if (*kind == ND_KEY_NONE) {
+		psks.count = 1;
+		if (nd_random(psks.key[0], ND_KEY_SIZE))
+			goto out;
+	}
 	if (nd_random(sh.nonce, sizeof(sh.nonce)) || nd_x25519_keypair(priv, sh.share)) {
 		set_error(s, "no random bytes for the handshake");
 		goto out;
@@ -389,10 +396,12 @@ enum nd_accept_result nd_session_accept(struct nd_session *s,
 		ret = ND_ACCEPT_MALFORMED;
 		goto out;
 	}
-	if (derive(&ch, &sh, psk, dh, &k) ||
-	    nd_hmac_sha256(k.cfin, k.th, ND_HASH_SIZE, mac)) {
-		set_error(s, "key derivation failed");
-		goto out;
+	for (i = 0; i < psks.count; i++) {
+		if (derive(&ch, &sh, psks.key[i], dh, &k[i]) ||
+		    nd_hmac_sha256(k[i].cfin, k[i].th, ND_HASH_SIZE, mac[i])) {
+			set_error(s, "key derivation failed");
+			goto out;
+		}
 	}
 	if (session_write(s, &sh, sizeof(sh)) || session_read(s, fin, sizeof(fin))) {
 		cut_short(s, "handshake cut short");
@@ -405,24 +414,32 @@ enum nd_accept_result nd_session_accept(struct nd_session *s,
 		ret = ND_ACCEPT_UNKNOWN_ID;
 		goto out;
 	}
-	if (!nd_equal_ct(mac, fin, ND_HASH_SIZE)) {
+	/* every key is compared, whichever of them matches */
+	for (i = 0; i < psks.count; i++) {
+		bool match = nd_equal_ct(mac[i], fin, ND_HASH_SIZE);
+
+		used = match ? i : used;
+		verified |= match;
+	}
+	if (!verified) {
 		set_error(s, "wrong key (key confirmation failed)");
 		ret = ND_ACCEPT_BAD_KEY;
 		goto out;
 	}
-	if (nd_hmac_sha256(k.sfin, k.th, ND_HASH_SIZE, mac) ||
-	    session_write(s, mac, sizeof(mac))) {
+	if (nd_hmac_sha256(k[used].sfin, k[used].th, ND_HASH_SIZE, mac[used]) ||
+	    session_write(s, mac[used], sizeof(mac[used]))) {
 		cut_short(s, "cannot send ServerFinished");
 		goto out;
 	}
-	if (start_records(s, k.s2c, k.c2s))
+	if (start_records(s, k[used].s2c, k[used].c2s))
 		goto out;
+	memcpy(key, psks.key[used], ND_KEY_SIZE);
 	ret = ND_ACCEPT_OK;
 out:
-	nd_wipe(psk, sizeof(psk));
+	nd_wipe(&psks, sizeof(psks));
 	nd_wipe(priv, sizeof(priv));
 	nd_wipe(dh, sizeof(dh));
-	nd_wipe(&k, sizeof(k));
+	nd_wipe(k, sizeof(k));
 	return ret;
 }
 

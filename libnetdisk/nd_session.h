@@ -59,6 +59,16 @@ enum nd_key_kind {
 	ND_KEY_DEFAULT,		/* the default key: it proves only that key */
 };
 
+/*
+ * The keys a server holds for one identity, oldest first: two while the
+ * identity rolls over to a new key (see netdiskd(8), "Key rotation").
+ */
+#define ND_KEYS_PER_IDENTITY 2
+struct nd_psks {
+	unsigned int count;	/* 1 or 2 */
+	uint8_t key[ND_KEYS_PER_IDENTITY][ND_KEY_SIZE];
+};
+
 /* What a ClientHello asks for: its flags, and its names NUL terminated. */
 struct nd_hello_names {
 	uint16_t flags;			/* enum nd_hello_flags */
@@ -70,8 +80,8 @@ struct nd_hello_names {
 
 /* What the server side of the handshake asks of the server; ctx is passed. */
 struct nd_accept_ops {
-	enum nd_key_kind (*lookup)(void *ctx, const char *identity,
-				   uint8_t key[ND_KEY_SIZE]);
+	/* fills psks unless the result is ND_KEY_NONE */
+	enum nd_key_kind (*lookup)(void *ctx, const char *identity, struct nd_psks *psks);
 	/* whether the server answers to this name and port on the connection fd */
 	bool (*answers_to)(void *ctx, int fd, const char *server_name,
 			   uint16_t server_port);
@@ -96,12 +106,12 @@ void nd_session_set_deadline(struct nd_session *s, unsigned int seconds);
 /*
  * The server's handshake. names are filled in once the ClientHello parsed,
  * but they are only claims unless the result is OK; kind says what the key
- * proved.
+ * proved, and key is the one, of those lookup gave, that the client holds.
  */
 enum nd_accept_result nd_session_accept(struct nd_session *s,
 					const struct nd_accept_ops *ops,
 					struct nd_hello_names *names,
-					enum nd_key_kind *kind);
+					enum nd_key_kind *kind, uint8_t key[ND_KEY_SIZE]);
 int nd_session_connect(struct nd_session *s, const struct nd_hello_names *names,
 		       const uint8_t key[ND_KEY_SIZE]);
 

@@ -66,12 +66,11 @@ struct conn {
 	uint64_t requests, bytes_read, bytes_written;
 };
 
-static enum nd_key_kind lookup_key(void *ctx, const char *identity,
-				   uint8_t key[ND_KEY_SIZE])
+static enum nd_key_kind lookup_key(void *ctx, const char *identity, struct nd_psks *psks)
 {
 	struct conn *c = ctx;
 
-	return nd_keyring_lookup(&c->gen->keys, identity, key);
+	return nd_keyring_find(&c->gen->keys, identity, psks);
 }
 
 static struct server_limits limits_of(const struct server_config *cfg)
@@ -389,25 +388,23 @@ static void log_no_room(struct conn *c, const char *told)
 /*
  * The handshake used the keys of the generation the connection was accepted
  * under. A reload since then applies now: the connection goes on under the
- * current generation, and only if that still holds the key it authenticated
- * with. False if it does not.
+ * current generation, and only if that still holds key, the one it
+ * authenticated with, as the same kind of key. False if it does not.
  */
-static bool adopt_current_gen(struct conn *c)
+static bool adopt_current_gen(struct conn *c, const uint8_t key[ND_KEY_SIZE])
 {
 	struct server_gen *now = server_gen_get(c->srv);
-	uint8_t then_key[ND_KEY_SIZE], now_key[ND_KEY_SIZE];
-	enum nd_key_kind then_kind, now_kind;
-	bool same;
+	struct nd_psks psks;
+	bool same = false;
 
 	if (now == c->gen) {
 		server_gen_put(c->srv, now);
 		return true;
 	}
-	then_kind = nd_keyring_lookup(&c->gen->keys, c->hello.identity, then_key);
-	now_kind = nd_keyring_lookup(&now->keys, c->hello.identity, now_key);
-	same = then_kind == now_kind && nd_equal_ct(then_key, now_key, ND_KEY_SIZE);
-	nd_wipe(then_key, sizeof(then_key));
-	nd_wipe(now_key, sizeof(now_key));
+	if (nd_keyring_find(&now->keys, c->hello.identity, &psks) == c->key_kind)
+		for (unsigned int i = 0; i < psks.count; i++)
+			same |= nd_equal_ct(psks.key[i], key, ND_KEY_SIZE);
+	nd_wipe(&psks, sizeof(psks));
 	if (!same) {
 		server_gen_put(c->srv, now);
 		return false;
@@ -424,12 +421,14 @@ static bool handshake(struct conn *c)
 	const struct server_config *cfg;
 	const struct nd_accept_ops ops = { lookup_key, answers_to, admit, c };
 	struct server_limits limits;
+	uint8_t key[ND_KEY_SIZE];
 	enum nd_accept_result r;
+	bool adopted;
 	const struct export_config *ec;
 	char err[400];
 	int error = 0;
 
-	r = nd_session_accept(&c->s, &ops, &c->hello, &c->key_kind);
+	r = nd_session_accept(&c->s, &ops, &c->hello, &c->key_kind, key);
 	if (r == ND_ACCEPT_BUSY) {
 		log_no_room(c, "told busy before the handshake");
 		return false;
@@ -439,7 +438,9 @@ static bool handshake(struct conn *c)
 		return false;
 	}
 	nd_session_set_deadline(&c->s, 0);
-	if (!adopt_current_gen(c)) {
+	adopted = adopt_current_gen(c, key);
+	nd_wipe(key, sizeof(key));
+	if (!adopted) {
 		log_msg(LOG_WARNING, &c->peer, "refused '%s': a reload removed or changed the "
 			"key it authenticated with", c->hello.identity);
 		send_info(c, ND_ERR_DENIED);

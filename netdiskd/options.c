@@ -270,12 +270,20 @@ int options_build_config(const struct options *o, struct server_config *cfg)
 
 /*
  * The unit hands the keys over as a systemd credential (LoadCredential=), so
- * that /etc/netdisk/netdiskd.keys stays root's. True if there is one to use.
+ * that /etc/netdisk/netdiskd.keys stays root's. systemd before 259 loads
+ * credentials only at the start, so the unit's reload puts a fresh copy in
+ * the runtime directory, which is empty at each start; that copy, once
+ * there, is the newer. True if there is either to use.
  */
 static bool credential_path(char *out, size_t len)
 {
+	const char *run = getenv("RUNTIME_DIRECTORY");
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	struct stat st;
 
+	if (run && *run && !strchr(run, ':') &&
+	    snprintf(out, len, "%s/" KEYS_CREDENTIAL, run) < (int)len && !lstat(out, &st))
+		return true;
 	return dir && *dir && snprintf(out, len, "%s/" KEYS_CREDENTIAL, dir) < (int)len;
 }
 

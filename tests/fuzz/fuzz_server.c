@@ -21,11 +21,12 @@
 
 #define EXPORT_SIZE (1 << 20)
 
-static enum nd_key_kind lookup(void *ctx, const char *identity,
-			       uint8_t key[ND_KEY_SIZE])
+static enum nd_key_kind lookup(void *ctx, const char *identity, struct nd_psks *psks)
 {
 	(void)ctx;
-	memset(key, 0x5a, ND_KEY_SIZE);
+	/* 'r': two keys, as during a rotation */
+	psks->count = identity[0] == 'r' ? 2 : 1;
+	memset(psks->key, 0x5a, sizeof(psks->key));
 	return identity[0] == 'x' ? ND_KEY_NONE :
 	       identity[0] == 'd' ? ND_KEY_DEFAULT : ND_KEY_IDENTITY;
 }
@@ -65,6 +66,7 @@ static void fuzz_handshake(const uint8_t *data, size_t len)
 {
 	static const struct nd_accept_ops ops = { lookup, answers_to, admit, NULL };
 	struct nd_hello_names names;
+	uint8_t key[ND_KEY_SIZE];
 	enum nd_key_kind kind;
 	struct nd_session s;
 	int fd = feed(data, len);
@@ -72,7 +74,7 @@ static void fuzz_handshake(const uint8_t *data, size_t len)
 	if (fd < 0)
 		return;
 	nd_session_init(&s, fd);
-	nd_session_accept(&s, &ops, &names, &kind);
+	nd_session_accept(&s, &ops, &names, &kind, key);
 	nd_session_free(&s);
 	close(fd);
 }

@@ -1012,6 +1012,55 @@ class NetdiskdTest(Harness):
         self.assertEqual(out.split(), ["ok", "ok", "ok"])
         self.assertEqual(srv.stop(), 0)
 
+    def test_an_identity_rolls_over_to_a_new_key_without_an_outage(self):
+        """During a rotation an identity has two keys in the server's keys
+        file: clients holding either connect, a connection made with the old
+        key outlives a reload that keeps it, and once the reload drops the
+        old key only the new one opens the export."""
+        disk = self.image("disk.img", MiB)
+        old, new = self.keygen(), self.keygen()
+        old_file = self.write_key("old.key", old)
+        new_file = self.write_key("new.key", new)
+        keys = self.write_key("keys", "alice " + old)
+        srv = self.server("--file", disk, "--key-file", keys)
+
+        def reload(lines, n):
+            self.write_key("keys", lines)
+            srv.proc.send_signal(signal.SIGHUP)
+            deadline = time.time() + 10
+            while srv.text().count("reloaded") < n:
+                self.assertLess(time.time(), deadline, srv.text())
+                time.sleep(0.02)
+
+        def info(key_file):
+            return self.ctl("info", self.uri(srv.port), key=key_file, identity="alice",
+                            check=False)
+
+        # a connection made with the old key, alive across both reloads
+        p = subprocess.Popen([os.path.join(BUILD, "ndreq"), old_file, "alice",
+                              self.uri(srv.port), "read:0:4096", "sleep:3",
+                              "write:0:4096", "read:0:4096"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        srv.wait_log("connected to export")
+        reload("alice %s\nalice %s  # the new one" % (old, new), 1)
+        for k in (old_file, new_file):
+            r = info(k)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        r = info(self.write_key("other.key", self.keygen()))
+        self.assertEqual(r.returncode, 4, r.stderr)
+        out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 0, err)
+        self.assertEqual(out.split(), ["ok", "ok", "ok"])
+        # the old key is dropped: a third key for one identity is refused
+        reload("alice %s" % new, 2)
+        self.assertEqual(info(new_file).returncode, 0)
+        self.assertEqual(info(old_file).returncode, 4)
+        self.write_key("keys", "alice %s\nalice %s\nalice %s" % (old, new, self.keygen()))
+        srv.proc.send_signal(signal.SIGHUP)
+        srv.wait_log("identity 'alice' has a third key")
+        self.assertEqual(info(new_file).returncode, 0)
+        self.assertEqual(srv.stop(), 0)
+
     def test_a_reload_during_the_handshake_applies_when_it_completes(self):
         """A connection accepted before a SIGHUP finishes its handshake under
         the configuration current then: a key the reload removed, or
@@ -1130,8 +1179,20 @@ class NetdiskdTest(Harness):
         shutil.copy(self.key, os.path.join(creds, "netdiskd.keys"))
         os.chmod(os.path.join(creds, "netdiskd.keys"), 0o400)
         # no --key-file: the unit's LoadCredential= copy is used
-        srv = self.server("--file", disk, env={"CREDENTIALS_DIRECTORY": creds})
+        run = os.path.join(self.tmp, "run")
+        os.mkdir(run)
+        srv = self.server("--file", disk, env={"CREDENTIALS_DIRECTORY": creds,
+                                               "RUNTIME_DIRECTORY": run})
         self.assertIn("size: %d" % MiB, self.ctl("info", self.uri(srv.port)).stdout)
+        # the unit's reload leaves a newer copy in the runtime directory:
+        # that one counts from then on (systemd before 259 keeps the old
+        # credential)
+        new = self.write_key("new.key", self.keygen())
+        shutil.copy(new, os.path.join(run, "netdiskd.keys"))
+        srv.proc.send_signal(signal.SIGHUP)
+        srv.wait_log("reloaded")
+        self.assertIn("size: %d" % MiB, self.ctl("info", self.uri(srv.port), key=new).stdout)
+        self.assertEqual(self.ctl("info", self.uri(srv.port), check=False).returncode, 4)
         srv.stop()
         # the unit's empty stand-in for a missing file, or no credential at all:
         # say what to do

@@ -11,11 +11,13 @@
 
 #define K1 "0000000000000000000000000000000000000000000000000000000000000001"
 #define K2 "00000000000000000000000000000000000000000000000000000000000000ff"
+#define K3 "00000000000000000000000000000000000000000000000000000000000000aa"
 
 static void test_keyfile(void)
 {
 	struct nd_keyring kr;
 	uint8_t key[ND_KEY_SIZE];
+	struct nd_psks psks;
 	char err[256];
 
 	CHECK(nd_keyring_parse(&kr, K1 "\n", "k", err, sizeof(err)) == 0);
@@ -37,8 +39,19 @@ static void test_keyfile(void)
 
 	CHECK(nd_keyring_parse(&kr, "alice 1234\n", "k", err, sizeof(err)) != 0);
 	CHECK(strstr(err, "k:1: a key is 64 hex digits") != NULL);
-	CHECK(nd_keyring_parse(&kr, "alice " K1 "\nalice " K2 "\n", "k", err, sizeof(err)) != 0);
-	CHECK(strstr(err, "k:2: identity 'alice' listed twice") != NULL);
+	/* a rotation: two keys, both found for the server, the newer for a client */
+	CHECK(nd_keyring_parse(&kr, "alice " K1 "\nbob " K1 "\nalice " K2 "\n", "k", err,
+			       sizeof(err)) == 0);
+	CHECK(nd_keyring_find(&kr, "alice", &psks) == ND_KEY_IDENTITY && psks.count == 2);
+	CHECK(psks.key[0][31] == 1 && psks.key[1][31] == 0xff);
+	CHECK(nd_keyring_find(&kr, "bob", &psks) == ND_KEY_IDENTITY && psks.count == 1);
+	CHECK(nd_keyring_lookup(&kr, "alice", key) && key[31] == 0xff);
+	nd_keyring_free(&kr);
+	CHECK(nd_keyring_parse(&kr, "alice " K1 "\nalice " K2 "\nalice " K3 "\n", "k", err,
+			       sizeof(err)) != 0);
+	CHECK(strstr(err, "k:3: identity 'alice' has a third key") != NULL);
+	CHECK(nd_keyring_parse(&kr, "alice " K1 "\nalice " K1 "\n", "k", err, sizeof(err)) != 0);
+	CHECK(strstr(err, "k:2: identity 'alice' has this key already") != NULL);
 	CHECK(nd_keyring_parse(&kr, K1 "\n" K2 "\n", "k", err, sizeof(err)) != 0);
 	CHECK(strstr(err, "second default key") != NULL);
 	CHECK(nd_keyring_parse(&kr, "../x " K1 "\n", "k", err, sizeof(err)) != 0);

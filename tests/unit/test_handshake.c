@@ -18,20 +18,29 @@ struct server_side {
 	enum nd_accept_result result;
 	struct nd_hello_names names;
 	enum nd_key_kind kind;
+	uint8_t key[ND_KEY_SIZE];	/* the one the client proved */
 	int echo_records;
 	uint64_t rekey;
 };
 
-static enum nd_key_kind lookup(void *ctx, const char *identity,
-			       uint8_t key[ND_KEY_SIZE])
+static const uint8_t new_key[ND_KEY_SIZE] = { 7, 7, 7, 7 };
+
+/* bob rolls over from alice's key to new_key */
+static enum nd_key_kind lookup(void *ctx, const char *identity, struct nd_psks *psks)
 {
 	(void)ctx;
+	psks->count = 1;
 	if (!strcmp(identity, "alice")) {
-		memcpy(key, alice_key, ND_KEY_SIZE);
+		memcpy(psks->key[0], alice_key, ND_KEY_SIZE);
+		return ND_KEY_IDENTITY;
+	}
+	if (!strcmp(identity, "bob")) {
+		memcpy(psks->key[0], alice_key, ND_KEY_SIZE);
+		memcpy(psks->key[psks->count++], new_key, ND_KEY_SIZE);
 		return ND_KEY_IDENTITY;
 	}
 	if (!strcmp(identity, "dflt")) {
-		memcpy(key, wrong_key, ND_KEY_SIZE);
+		memcpy(psks->key[0], wrong_key, ND_KEY_SIZE);
 		return ND_KEY_DEFAULT;
 	}
 	return ND_KEY_NONE;
@@ -53,10 +62,10 @@ static unsigned int admit(void *ctx, const struct nd_hello_names *names)
 }
 
 static enum nd_key_kind counted_lookup(void *ctx, const char *identity,
-				       uint8_t key[ND_KEY_SIZE])
+				       struct nd_psks *psks)
 {
 	lookups++;
-	return lookup(ctx, identity, key);
+	return lookup(ctx, identity, psks);
 }
 
 static const struct nd_accept_ops ops = { counted_lookup, answers_to, admit, NULL };
@@ -82,7 +91,7 @@ static void *server_thread(void *arg)
 	nd_session_init(&sv->s, sv->fd);
 	sv->s.rekey_records = sv->rekey ? sv->rekey : sv->s.rekey_records;
 	nd_session_set_deadline(&sv->s, 10);
-	sv->result = nd_session_accept(&sv->s, &ops, &sv->names, &sv->kind);
+	sv->result = nd_session_accept(&sv->s, &ops, &sv->names, &sv->kind, sv->key);
 	if (sv->result == ND_ACCEPT_OK) {
 		for (int i = 0; i < sv->echo_records; i++) {
 			uint8_t type;
@@ -168,6 +177,26 @@ static void test_wrong_key(void)
 	nd_session_free(&sv.s);
 }
 
+/* During a rotation either of an identity's two keys opens it; a third does not. */
+static void test_either_key_of_a_rotation(void)
+{
+	const uint8_t *keys[] = { alice_key, new_key, wrong_key };
+
+	for (int i = 0; i < 3; i++) {
+		struct server_side sv = { 0 };
+		struct nd_session cs;
+		pthread_t t;
+
+		CHECK((run_pair(&sv, &cs, "bob", "", keys[i], &t) == 0) == (i < 2));
+		pthread_join(t, NULL);
+		CHECK(sv.result == (i < 2 ? ND_ACCEPT_OK : ND_ACCEPT_BAD_KEY));
+		CHECK(i == 2 || !memcmp(sv.key, keys[i], ND_KEY_SIZE));
+		close(cs.fd);
+		nd_session_free(&cs);
+		nd_session_free(&sv.s);
+	}
+}
+
 static void test_unknown_identity(void)
 {
 	struct server_side sv = { 0 };
@@ -249,6 +278,7 @@ static void test_busy_before_any_key(void)
 /* A peer that sends nothing meets the deadline, not a per-read timeout. */
 static void test_deadline(void)
 {
+	uint8_t key[ND_KEY_SIZE];
 	struct nd_hello_names n;
 	enum nd_key_kind kind;
 	struct nd_session s;
@@ -258,7 +288,7 @@ static void test_deadline(void)
 	CHECK(write(sp[1], "NDSK", 4) == 4);
 	nd_session_init(&s, sp[0]);
 	nd_session_set_deadline(&s, 1);
-	CHECK(nd_session_accept(&s, &ops, &n, &kind) == ND_ACCEPT_TIMEOUT);
+	CHECK(nd_session_accept(&s, &ops, &n, &kind, key) == ND_ACCEPT_TIMEOUT);
 	CHECK(strstr(s.error, "timed out") != NULL);
 	close(sp[0]);
 	close(sp[1]);
@@ -269,6 +299,7 @@ static void test_deadline(void)
 static enum nd_accept_result raw_accept(const void *bytes, size_t len,
 					uint8_t *reply, ssize_t *reply_len)
 {
+	uint8_t key[ND_KEY_SIZE];
 	struct nd_hello_names n;
 	enum nd_key_kind kind;
 	struct nd_session s;
@@ -279,7 +310,7 @@ static enum nd_accept_result raw_accept(const void *bytes, size_t len,
 	CHECK(write(sp[1], bytes, len) == (ssize_t)len);
 	shutdown(sp[1], SHUT_WR);
 	nd_session_init(&s, sp[0]);
-	r = nd_session_accept(&s, &ops, &n, &kind);
+	r = nd_session_accept(&s, &ops, &n, &kind, key);
 	close(sp[0]);
 	*reply_len = read(sp[1], reply, 256);
 	close(sp[1]);
@@ -399,6 +430,7 @@ int main(void)
 	test_names();
 	test_good_key_and_rotation();
 	test_wrong_key();
+	test_either_key_of_a_rotation();
 	test_unknown_identity();
 	test_default_key_is_reported();
 	test_wrong_server_name();
