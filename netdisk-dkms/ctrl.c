@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The control plane: the generic netlink family "netdisk" (attach, detach,
- * list; include/netdisk/netlink.h), the list of attached disks, and keys
- * taken from the caller's keyrings.
+ * list, rekey; include/netdisk/netlink.h), the list of attached disks, and
+ * keys taken from the caller's keyrings.
  *
  * nd_disks_lock guards the list only; attach and detach run without it, so
  * a slow handshake on one disk never holds up another's detach.
@@ -404,6 +404,46 @@ static int nd_genl_detach(struct sk_buff *skb, struct genl_info *info)
 	return nd_ctrl_detach(nla_get_u32(info->attrs[NETDISK_ATTR_INDEX]));
 }
 
+/*
+ * A new key for an attached disk: its connections go on under the session
+ * keys they have, and each handshake from now on proves the new key. The
+ * disk list's lock keeps the device from being freed meanwhile.
+ */
+static int nd_genl_rekey(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nd_device *dev;
+	char key_desc[256];
+	u8 key[ND_KEY_SIZE];
+	u32 index;
+	int ret;
+
+	if (!netlink_capable(skb, CAP_SYS_ADMIN))
+		return -EPERM;
+	if (!info->attrs[NETDISK_ATTR_INDEX] || !info->attrs[NETDISK_ATTR_KEY_DESC]) {
+		NL_SET_ERR_MSG(info->extack, "rekey needs a disk index and a key description");
+		return -EINVAL;
+	}
+	index = nla_get_u32(info->attrs[NETDISK_ATTR_INDEX]);
+	ret = nd_get_string(info, NETDISK_ATTR_KEY_DESC, key_desc, sizeof(key_desc));
+	ret = ret ?: nd_key_from_keyring(key_desc, key);
+	if (ret)
+		return ret;
+	ret = -ENODEV;
+	mutex_lock(&nd_disks_lock);
+	list_for_each_entry(dev, &nd_disks, list) {
+		if (dev->index == index) {
+			nd_target_set_key(&dev->target, key);
+			pr_info("netdisk%u: new key from '%s', used from the next connection\n",
+				index, key_desc);
+			ret = 0;
+			break;
+		}
+	}
+	mutex_unlock(&nd_disks_lock);
+	memzero_explicit(key, sizeof(key));
+	return ret;
+}
+
 static int nd_genl_put_disk(struct sk_buff *skb, struct netlink_callback *cb,
 			    struct nd_device *dev)
 {
@@ -475,6 +515,11 @@ static const struct genl_small_ops nd_genl_ops[] = {
 	{
 		.cmd	= NETDISK_CMD_LIST,
 		.dumpit	= nd_genl_list,
+	},
+	{
+		.cmd	= NETDISK_CMD_REKEY,
+		.doit	= nd_genl_rekey,
+		.flags	= GENL_ADMIN_PERM,
 	},
 };
 

@@ -717,6 +717,7 @@ int nd_device_attach(const struct nd_target *t, struct nd_device **out)
 	if (!dev)
 		return -ENOMEM;
 	dev->target = *t;
+	seqlock_init(&dev->target.key_seq);
 	dev->nr_queues = t->connections;
 	spin_lock_init(&dev->state_lock);
 	init_waitqueue_head(&dev->wait);

@@ -148,7 +148,9 @@ int nd_handshake_run(struct nd_handshake *hs, struct socket *sock,
 		ret = -EPROTO;
 		goto fail;
 	}
-	ret = nd_derive_keys(hs->hmac, &hs->ch, &hs->sh, t->key, hs->dh, &hs->k);
+	nd_target_key(t, hs->psk);
+	ret = nd_derive_keys(hs->hmac, &hs->ch, &hs->sh, hs->psk, hs->dh, &hs->k);
+	memzero_explicit(hs->psk, sizeof(hs->psk));
 	if (!ret)
 		ret = nd_hmac_sha256(hs->hmac, hs->k.cfin, hs->k.th, ND_HASH_SIZE,
 				     hs->mac);

@@ -19,6 +19,7 @@ struct nd_handshake {
 	struct nd_client_hello ch;
 	struct nd_server_hello sh;
 	struct nd_handshake_keys k;
+	u8 psk[ND_KEY_SIZE];		/* the target's key, copied for this run */
 	u8 priv[CURVE25519_KEY_SIZE];
 	u8 dh[CURVE25519_KEY_SIZE];
 	u8 mac[ND_HASH_SIZE];

@@ -3,7 +3,9 @@
 #ifndef _NETDISK_TARGET_H
 #define _NETDISK_TARGET_H
 
+#include <linux/seqlock.h>
 #include <linux/socket.h>
+#include <linux/string.h>
 #include <linux/types.h>
 
 #include <netdisk/wire.h>
@@ -16,6 +18,11 @@ struct nd_target {
 	char export_name[ND_NAME_SIZE];
 	char identity[ND_NAME_SIZE];
 	char server_name[ND_NAME_SIZE];	/* the name the server must answer to */
+	/*
+	 * Once attached, a rekey replaces key while handshakes read it: each
+	 * reader copies it with nd_target_key(), under key_seq.
+	 */
+	seqlock_t key_seq;
 	u8 key[ND_KEY_SIZE];
 	unsigned int connections;
 	unsigned int cache_mb;
@@ -24,6 +31,23 @@ struct nd_target {
 	unsigned int timeout_s;		/* an unanswered request reconnects; >= 1 */
 	unsigned int dead_timeout_s;	/* 0: never fail; ND_DEAD_TIMEOUT_MODULE */
 };
+
+static inline void nd_target_key(const struct nd_target *t, u8 out[ND_KEY_SIZE])
+{
+	unsigned int seq;
+
+	do {
+		seq = read_seqbegin(&t->key_seq);
+		memcpy(out, t->key, ND_KEY_SIZE);
+	} while (read_seqretry(&t->key_seq, seq));
+}
+
+static inline void nd_target_set_key(struct nd_target *t, const u8 key[ND_KEY_SIZE])
+{
+	write_seqlock(&t->key_seq);
+	memcpy(t->key, key, ND_KEY_SIZE);
+	write_sequnlock(&t->key_seq);
+}
 
 /* dead_timeout_s: follow the module's dead_timeout, which may change */
 #define ND_DEAD_TIMEOUT_MODULE	UINT_MAX

@@ -304,6 +304,77 @@ static int index_of_entry(const struct nd_tab_entry *e, uint32_t *index)
 	return found ? -ENODEV : 0;
 }
 
+/* The disk's identity, as the module lists it; dies if there is no such disk. */
+static void identity_of_disk(uint32_t index, const char *name, char out[ND_NAME_SIZE])
+{
+	struct nd_disk *disks;
+	size_t n;
+	int rc = genl_available() ?: genl_list(&disks, &n);
+
+	if (rc == -ENOENT)
+		die("%s: the netdisk module is not loaded", name);
+	if (rc)
+		die("listing the disks failed: %s", strerror(-rc));
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (disks[i].index == index)
+			strcpy(out, disks[i].identity);
+	free(disks);
+	if (!out[0])
+		die("%s: no such disk", name);
+}
+
+/*
+ * A new key for an attached disk, for the identity it attached as: from the
+ * key file (a NAME's key-file, -K, or the default) or --key-desc. The
+ * module uses it from the disk's next connection; the open ones go on.
+ */
+int cmd_rekey(const struct client_opts *o, const char *name)
+{
+	struct client_opts ko = *o;
+	const struct nd_tab_entry *e;
+	key_serial_t key = -1;
+	struct nd_tab tab = { 0 };
+	bool tab_loaded = false;
+	char desc[128];
+	uint32_t index;
+	int rc;
+
+	if (index_of_name(name, &index)) {
+		tab_entry(o, name, &tab, &e);
+		tab_loaded = true;
+		if (e->key_file[0] && !o->key_file)
+			ko.key_file = e->key_file;
+		rc = genl_available() ?: index_of_entry(e, &index);
+		if (rc == -ENODEV || rc == -ENOENT)
+			die("%s is not attached", name);
+		if (rc)
+			die("listing the disks failed: %s", strerror(-rc));
+	}
+	identity_of_disk(index, name, ko.identity);
+	if (o->key_desc) {
+		snprintf(desc, sizeof(desc), "%s", o->key_desc);
+	} else {
+		snprintf(desc, sizeof(desc), NETDISK_KEY_PREFIX "%s", ko.identity);
+		key = add_logon_key(&ko, desc);
+	}
+	rc = genl_rekey(index, desc);
+	if (key >= 0)
+		keyctl_invalidate(key);
+	if (tab_loaded)	/* ko.key_file may point into it */
+		nd_tab_free(&tab);
+	if (rc == -EPERM)
+		die("changing a disk's key needs CAP_SYS_ADMIN");
+	if (rc == -ENOKEY)
+		die("no logon key '%s' in this process's keyrings", desc);
+	if (rc == -EKEYREJECTED || rc == -EKEYREVOKED)
+		die("the module refused key '%s' (see the kernel log)", desc);
+	if (rc)
+		die("changing the key of %s failed: %s", name, rc == -ENODEV ? "no such disk" :
+		    strerror(-rc));
+	return 0;
+}
+
 int cmd_detach(const struct client_opts *o, const char *name)
 {
 	const struct nd_tab_entry *e;

@@ -239,6 +239,24 @@ int genl_detach(uint32_t index)
 	return genl_call(sk, msg, &call, false);
 }
 
+int genl_rekey(uint32_t index, const char *key_desc)
+{
+	struct genl_call call = { 0 };
+	struct nl_sock *sk;
+	struct nl_msg *msg;
+	int rc = genl_begin(&sk, &msg, 0, NETDISK_CMD_REKEY);
+
+	if (rc)
+		return rc;
+	if (nla_put_u32(msg, NETDISK_ATTR_INDEX, index) ||
+	    nla_put_string(msg, NETDISK_ATTR_KEY_DESC, key_desc)) {
+		nlmsg_free(msg);
+		nl_socket_free(sk);
+		return -ENOMEM;
+	}
+	return genl_call(sk, msg, &call, false);
+}
+
 int genl_list(struct nd_disk **disks, size_t *n)
 {
 	struct genl_call call = { 0 };

@@ -41,6 +41,8 @@ struct nd_disk {
 int genl_available(void);
 int genl_attach(const struct genl_attach_req *r, uint32_t *index);
 int genl_detach(uint32_t index);
+/* The key (a logon key in the caller's keyrings) of the disk's next handshakes */
+int genl_rekey(uint32_t index, const char *key_desc);
 /* *disks is malloc'd, in index order */
 int genl_list(struct nd_disk **disks, size_t *n);
 

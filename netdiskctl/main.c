@@ -19,6 +19,7 @@ static void usage(FILE *out)
 "       netdiskctl copy [OPTIONS] SRC DST\n"
 "       netdiskctl attach [OPTIONS] netdisk://[IDENTITY@]HOST[:PORT][/EXPORT]|NAME\n"
 "       netdiskctl detach netdiskN|/dev/netdisk/LINK|NAME\n"
+"       netdiskctl rekey [-K PATH|--key-desc=DESC] netdiskN|/dev/netdisk/LINK|NAME\n"
 "       netdiskctl list\n"
 "       netdiskctl overlay list [-c CONFIG] [--json] [EXPORT]\n"
 "       netdiskctl overlay reset [-c CONFIG] EXPORT IDENTITY\n"
@@ -43,9 +44,9 @@ static void usage(FILE *out)
 "      --attach-timeout=S attach: try again for S s while the server is\n"
 "                         unreachable or busy (default: 0; a NAME: its\n"
 "                         attach-timeout, 60)\n"
-"      --key-desc=DESC    attach: use the logon key DESC from the caller's\n"
+"      --key-desc=DESC    attach, rekey: use the logon key DESC from the caller's\n"
 "                         keyrings instead of a key file\n"
-"      --table=PATH       attach, detach, list: the table NAME is looked up in\n"
+"      --table=PATH       attach, detach, rekey, list: the table NAME is looked up in\n"
 "  -c, --config=PATH      overlay: netdiskd's configuration, which names the\n"
 "                         exports (default: /etc/netdisk/netdiskd.conf)\n"
 "  -p, --progress         copy, overlay merge: show progress (default when\n"
@@ -64,6 +65,7 @@ static const struct {
 	{ "list", "JT" },
 	{ "overlay", "cJp" },
 	{ "detach", "T" },
+	{ "rekey", "KDT" },
 	{ "info", "KiSJlR" },
 	{ "copy", "KiSjpR" },
 	{ "attach", "KiSjCDTOEW" },
@@ -250,6 +252,8 @@ int main(int argc, char **argv)
 		return overlay(&o, given, argc - optind, argv + optind);
 	if (!strcmp(cmd, "detach") && optind + 1 == argc)
 		return cmd_detach(&o, argv[optind]);
+	if (!strcmp(cmd, "rekey") && optind + 1 == argc)
+		return cmd_rekey(&o, argv[optind]);
 	/* an identity in a URI (IDENTITY@HOST) counts as --identity */
 	for (int i = optind; i < argc; i++) {
 		struct nd_uri u;

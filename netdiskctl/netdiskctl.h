@@ -62,6 +62,7 @@ int cmd_copy(const struct client_opts *o, const char *src, const char *dst);
 /* attach.c: the kernel module's disks */
 int cmd_attach(const struct client_opts *o, const char *target);
 int cmd_detach(const struct client_opts *o, const char *name);
+int cmd_rekey(const struct client_opts *o, const char *name);
 /* --table, else $NETDISK_TAB, else the default netdisktab */
 const char *tab_path(const struct client_opts *o);
 /* The disk a netdisktab entry attaches, its host resolved to addr. */

@@ -2,7 +2,7 @@
 /*
  * ndgenl: sends the netdisk generic netlink family what netdiskctl never
  * would, to show that the module's policy refuses it.
- *   ndgenl attach|detach|list [NAME=STRING | NAME:RAW | NAME%U16 | NAME#U32]...
+ *   ndgenl attach|detach|list|rekey [NAME=STRING | NAME:RAW | NAME%U16 | NAME#U32]...
  * STRING goes with its NUL, RAW without. Prints "ok" or the kernel's errno
  * name; exits 0 on an ack, 1 on an error.
  */
@@ -81,7 +81,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = !strcmp(argv[1], "attach") ? NETDISK_CMD_ATTACH :
-	      !strcmp(argv[1], "detach") ? NETDISK_CMD_DETACH : NETDISK_CMD_LIST;
+	      !strcmp(argv[1], "detach") ? NETDISK_CMD_DETACH :
+	      !strcmp(argv[1], "rekey") ? NETDISK_CMD_REKEY : NETDISK_CMD_LIST;
 	family = genl_ctrl_resolve(sk, NETDISK_GENL_NAME);
 	if (family < 0) {
 		fprintf(stderr, "ndgenl: no netdisk family\n");
