@@ -89,6 +89,8 @@ int64_t netdisk_get_block_size(struct netdisk *nd);
 int64_t netdisk_get_max_request(struct netdisk *nd);
 /* Changes when the server lost writes it had acknowledged (protocol.md). */
 int netdisk_get_verifier(struct netdisk *nd, uint64_t *verifier);
+/* The disk's UUID, RFC 9562 binary: its stable name (protocol.md). */
+int netdisk_get_uuid(struct netdisk *nd, uint8_t uuid[16]);
 /* 1 or 0; -1 if not connected. */
 int netdisk_is_read_only(struct netdisk *nd);
 int netdisk_can_flush(struct netdisk *nd);

@@ -384,6 +384,22 @@ int netdisk_get_verifier(struct netdisk *nd, uint64_t *verifier)
 	return 0;
 }
 
+int netdisk_get_uuid(struct netdisk *nd, uint8_t uuid[16])
+{
+	if (!uuid)
+		return fail(EINVAL, "no uuid pointer");
+	if (!nd)
+		return fail(EFAULT, "no handle");
+	pthread_mutex_lock(&nd->lock);
+	if (nd->state == CREATED) {
+		pthread_mutex_unlock(&nd->lock);
+		return fail(ENOTCONN, "the handle is not connected");
+	}
+	memcpy(uuid, nd->c.info.uuid, 16);
+	pthread_mutex_unlock(&nd->lock);
+	return 0;
+}
+
 static int errno_of_status(uint32_t status)
 {
 	switch (status) {

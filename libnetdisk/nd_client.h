@@ -22,6 +22,7 @@ struct nd_export_info {
 	uint32_t max_io;
 	uint32_t flags;		/* ND_INFO_* */
 	uint64_t verifier;	/* changes when the server lost acknowledged writes */
+	uint8_t uuid[16];	/* the disk's name (protocol.md, "Export UUID") */
 };
 
 struct nd_client {

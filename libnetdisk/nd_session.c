@@ -18,7 +18,7 @@ _Static_assert(sizeof(struct nd_client_hello) == 268, "ClientHello size");
 _Static_assert(sizeof(struct nd_server_hello) == 72, "ServerHello size");
 _Static_assert(sizeof(struct nd_hello_prefix) == 8, "hello prefix size");
 _Static_assert(sizeof(struct nd_record_header) == 8, "record header size");
-_Static_assert(sizeof(struct nd_info) == 32, "info size");
+_Static_assert(sizeof(struct nd_info) == 48, "info size");
 _Static_assert(sizeof(struct nd_request) == 24, "request size");
 _Static_assert(sizeof(struct nd_reply) == 16, "reply size");
 

@@ -687,9 +687,10 @@ static int nd_read_info(struct nd_conn *c, struct socket *sock,
 	info->max_io = be32_to_cpu(wi->max_io);
 	info->flags = be32_to_cpu(wi->flags);
 	info->verifier = be64_to_cpu(wi->verifier);
+	memcpy(info->uuid, wi->uuid, sizeof(info->uuid));
 	if (info->block_size < 512 || info->block_size > PAGE_SIZE ||
 	    !is_power_of_2(info->block_size) || info->max_io > ND_MAX_IO ||
-	    info->size < info->block_size) {
+	    info->size < info->block_size || !memchr_inv(info->uuid, 0, sizeof(info->uuid))) {
 		nd_conn_err(c, "server sent invalid export info\n");
 		return -EPROTO;
 	}

@@ -27,6 +27,7 @@ struct nd_export_info {
 	u32 max_io;
 	u32 flags;
 	u64 verifier;		/* docs/protocol.md, "Write verifier" */
+	u8 uuid[16];		/* the disk's name: "Export UUID" */
 };
 
 /*

@@ -452,11 +452,12 @@ static void nd_take_back_all(struct nd_device *dev, struct nd_queue *q, bool req
 	blk_mq_tagset_busy_iter(&dev->tag_set, nd_take_back, &ctx);
 }
 
-/* Whether the queue's limits and features still describe the export. */
+/* Whether the queue's limits, features and name still describe the export. */
 static bool nd_same_export(const struct nd_export_info *a, const struct nd_export_info *b)
 {
 	return a->size == b->size && a->block_size == b->block_size &&
-	       a->max_io == b->max_io && a->flags == b->flags;
+	       a->max_io == b->max_io && a->flags == b->flags &&
+	       !memcmp(a->uuid, b->uuid, sizeof(a->uuid));
 }
 
 /* A busy server's hint, doubled per refusal in a row up to 10 s, plus jitter. */
@@ -474,7 +475,7 @@ static bool nd_queue_accept(struct nd_queue *q, const struct nd_export_info *inf
 	struct nd_device *dev = q->dev;
 
 	if (!nd_same_export(info, &dev->info)) {
-		pr_err("netdisk%d (%s): export changed under us (size, block size, max_io or flags); failing its I/O\n",
+		pr_err("netdisk%d (%s): export changed under us (size, block size, max_io, flags or UUID); failing its I/O\n",
 		       dev->index, dev->target.host);
 		return false;
 	}

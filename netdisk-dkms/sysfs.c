@@ -59,6 +59,13 @@ static ssize_t nd_link_show(struct device *d, struct device_attribute *a, char *
 	return n + sysfs_emit_at(buf, n, "\n");
 }
 ND_ATTR_RO(link);
+
+/* The export's UUID, for /dev/disk/by-id/netdisk-UUID */
+static ssize_t nd_uuid_show(struct device *d, struct device_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%pUb\n", nd_to_device(d)->info.uuid);
+}
+ND_ATTR_RO(uuid);
 ND_COUNTER_ATTR(reads);
 ND_COUNTER_ATTR(writes);
 ND_COUNTER_ATTR(flushes);
@@ -181,6 +188,7 @@ static struct attribute *nd_disk_attrs[] = {
 	&nd_attr_identity.attr,
 	&nd_attr_name.attr,
 	&nd_attr_link.attr,
+	&nd_attr_uuid.attr,
 	&nd_attr_state.attr,
 	&nd_attr_connections.attr,
 	&nd_attr_timeout.attr,

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <uuid/uuid.h>
 
 #include "libnetdisk.h"
 #include "netdiskctl.h"
@@ -24,7 +25,8 @@ static void json_string(const char *s)
 	putchar('"');
 }
 
-static void print_info_json(const char *target, const struct nd_export_info *info)
+static void print_info_json(const char *target, const struct nd_export_info *info,
+			    const char *uuid)
 {
 	static const struct { uint32_t flag; const char *name; } features[] = {
 		{ ND_INFO_FLUSH, "flush" },
@@ -37,10 +39,11 @@ static void print_info_json(const char *target, const struct nd_export_info *inf
 	printf("{\"uri\": ");
 	json_string(target);
 	printf(", \"size\": %llu, \"block_size\": %u, \"max_request\": %u, "
-	       "\"read_only\": %s, \"verifier\": \"%016llx\", \"features\": [",
+	       "\"read_only\": %s, \"verifier\": \"%016llx\", \"uuid\": \"%s\", "
+	       "\"features\": [",
 	       (unsigned long long)info->size, info->block_size, info->max_io,
 	       info->flags & ND_INFO_READ_ONLY ? "true" : "false",
-	       (unsigned long long)info->verifier);
+	       (unsigned long long)info->verifier, uuid);
 	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
 		if (info->flags & features[i].flag) {
 			printf("%s\"%s\"", sep, features[i].name);
@@ -151,6 +154,7 @@ static int list_exports(const struct client_opts *o, const char *target)
 int cmd_info(const struct client_opts *o, const char *target)
 {
 	struct nd_export_info info;
+	char uuid[UUID_STR_LEN];
 	struct netdisk *nd;
 	struct nd_uri uri;
 	char err[512];
@@ -177,11 +181,12 @@ int cmd_info(const struct client_opts *o, const char *target)
 			 (netdisk_can_trim(nd) ? ND_INFO_TRIM : 0) |
 			 (netdisk_can_zero(nd) ? ND_INFO_WRITE_ZEROES : 0),
 	};
-	if (netdisk_get_verifier(nd, &info.verifier))
+	if (netdisk_get_verifier(nd, &info.verifier) || netdisk_get_uuid(nd, info.uuid))
 		die_netdisk();
+	uuid_unparse_lower(info.uuid, uuid);
 	f = info.flags;
 	if (o->json) {
-		print_info_json(target, &info);
+		print_info_json(target, &info, uuid);
 		goto out;
 	}
 	printf("size: %llu\n", (unsigned long long)info.size);
@@ -192,6 +197,7 @@ int cmd_info(const struct client_opts *o, const char *target)
 	       f & ND_INFO_FUA ? " fua" : "", f & ND_INFO_TRIM ? " trim" : "",
 	       f & ND_INFO_WRITE_ZEROES ? " write-zeroes" : "");
 	printf("write verifier: %016llx\n", (unsigned long long)info.verifier);
+	printf("uuid: %s\n", uuid);
 out:
 	netdisk_close(nd);
 	return 0;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <uuid/uuid.h>
 
 #include "nd_keys.h"
 #include "nd_session.h"
@@ -272,6 +273,13 @@ static int export_key(struct export_config *e, const char *key, char *value,
 			snprintf(err, err_len, "out of memory");
 			return -1;
 		}
+	} else if (!strcmp(key, "uuid")) {
+		if (uuid_parse(value, e->uuid) || uuid_is_null(e->uuid)) {
+			snprintf(err, err_len, "%s: uuid '%.40s' is not a UUID (such as "
+				 "'1b4e28ba-2fa1-11d2-883f-0016d3cca427')", where, value);
+			return -1;
+		}
+		e->has_uuid = true;
 	} else if (!strcmp(key, "read-only")) {
 		if (parse_bool(value, &e->read_only)) {
 			snprintf(err, err_len, "%s: read-only takes yes or no", where);
@@ -346,6 +354,15 @@ int config_parse(struct server_config *cfg, const char *text, const char *path,
 			snprintf(err, err_len, "%s: export '%s' has no path", path,
 				 cfg->exports[i].name);
 			return -1;
+		}
+		for (size_t j = 0; j < i && cfg->exports[i].has_uuid; j++) {
+			if (cfg->exports[j].has_uuid &&
+			    !uuid_compare(cfg->exports[i].uuid, cfg->exports[j].uuid)) {
+				snprintf(err, err_len, "%s: export '%s' has the UUID of export "
+					 "'%s': each disk needs its own", path,
+					 cfg->exports[i].name, cfg->exports[j].name);
+				return -1;
+			}
 		}
 	}
 	return 0;

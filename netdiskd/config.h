@@ -27,6 +27,8 @@ struct export_config {
 	char *path;
 	bool read_only;
 	char *cow_dir;			/* copy-on-write: per-identity overlays here */
+	bool has_uuid;			/* uuid = was given */
+	uint8_t uuid[16];		/* docs/protocol.md, "Export UUID" */
 	struct id_list allow;		/* may connect */
 	struct id_list allow_write;	/* may write */
 };

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "export-uuid.h"
 #include "log.h"
 #include "nd_crypto.h"
 #include "nd_session.h"
@@ -265,6 +266,10 @@ static bool send_info(struct conn *c, uint32_t status)
 		info->block_size = htonl(c->backend->block_size);
 		info->max_io = htonl(ND_MAX_IO);
 		info->verifier = htobe64(c->exp->verifier);
+		if (c->exp->cow)
+			export_uuid_of_identity(c->exp->uuid, c->hello.identity, info->uuid);
+		else
+			memcpy(info->uuid, c->exp->uuid, sizeof(info->uuid));
 	}
 	if (nd_session_send(&c->s, ND_REC_INFO, buf, sizeof(*info))) {
 		log_msg(LOG_WARNING, &c->peer, "cannot send export info: %s",

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "export-uuid.h"
 #include "log.h"
 #include "verifier.h"
 
@@ -65,6 +66,10 @@ struct export *export_open(const struct export_config *cfg, const char *boot_id,
 	if (fstat(e->file.fd, &st) ||
 	    verifier_of(boot_id, e->name, st.st_dev, st.st_ino, &e->verifier)) {
 		snprintf(err, err_len, "export '%s': cannot make its write verifier", e->name);
+		file_backend_close(&e->file);
+		goto fail;
+	}
+	if (export_uuid(cfg, e->file.fd, e->uuid, err, err_len)) {
 		file_backend_close(&e->file);
 		goto fail;
 	}

@@ -29,6 +29,7 @@ struct export {
 	bool read_only;
 	bool cow;
 	uint64_t verifier;		/* docs/protocol.md, "Write verifier" */
+	uint8_t uuid[16];		/* export-uuid.h; per identity if cow */
 	struct file_backend file;	/* for copy-on-write: the base, read-only */
 	struct cow_filters cow_filters;
 	unsigned int refs;		/* generations that list it; under server.lock */

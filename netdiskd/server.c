@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "export-uuid.h"
 #include "log.h"
 #include "verifier.h"
 
@@ -96,6 +97,18 @@ int server_publish(struct server *srv, struct server_gen *gen)
 		log_info("export '%s': %s, %llu bytes, %s", e->name, e->path,
 			 (unsigned long long)e->file.b.size,
 			 e->read_only ? "read-only" : e->cow ? "copy-on-write" : "read-write");
+	}
+	for (size_t i = 0; i < gen->cfg.export_count; i++) {
+		for (size_t j = 0; j < i; j++) {
+			const struct export *a = gen->exports[j], *b = gen->exports[i];
+
+			if (!memcmp(a->uuid, b->uuid, sizeof(a->uuid))) {
+				log_err("export '%s' has the UUID of export '%s' (a copy of its "
+					"file, with its %s?): give one of them uuid=", b->name,
+					a->name, EXPORT_UUID_XATTR);
+				goto fail;
+			}
+		}
 	}
 	gen->refs = 1;
 	pthread_mutex_lock(&srv->lock);

@@ -114,6 +114,7 @@ struct nd_info {
 	__be32 block_size;			/* logical block size */
 	__be32 max_io;				/* <= ND_MAX_IO */
 	__be64 verifier;			/* changes when acked writes may be lost */
+	__u8 uuid[16];				/* the disk's name, RFC 9562 binary */
 };
 
 /* One export in a LIST record. */

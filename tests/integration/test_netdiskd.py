@@ -1012,6 +1012,90 @@ class NetdiskdTest(Harness):
         self.assertEqual(out.split(), ["ok", "ok", "ok"])
         self.assertEqual(srv.stop(), 0)
 
+    def test_each_export_has_a_uuid_kept_with_it(self):
+        """INFO carries the export's UUID, the disk's stable name
+        (/dev/disk/by-id/netdisk-UUID). It is made at the export's first open
+        and kept in the file's user.netdisk.uuid: the same after a restart
+        and after the export is renamed or its file moved. uuid= sets it. A
+        copy-on-write export is a disk of its own for each identity."""
+        import uuid as uuidlib
+        a = self.image("a.img", MiB)
+        b = self.image("b.img", MiB)
+        given = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+        srv = self.cow_server()
+        conf = os.path.join(self.tmp, "cow.conf")
+        keys = os.path.join(self.tmp, "keys")
+        with open(conf, "a") as f:
+            f.write("[export a]\npath = %s\n[export b]\npath = %s\nuuid = %s\n"
+                    % (a, b, given.upper()))
+        srv.stop()
+
+        def uuid_of(port, export, key=None, identity="alice"):
+            key = key or self.alice_key
+            r = self.ctl("info", "--json", self.uri(port, export), key=key, identity=identity)
+            u = json.loads(r.stdout)["uuid"]
+            self.assertEqual(str(uuidlib.UUID(u)), u)
+            return u
+
+        def uuids(port):
+            return (uuid_of(port, "a"), uuid_of(port, "b"),
+                    uuid_of(port, "golden", self.alice_key, "alice"),
+                    uuid_of(port, "golden", self.bob_key, "bob"))
+
+        srv = self.server("--config", conf)
+        first = uuids(srv.port)
+        self.assertEqual(first[1], given)
+        self.assertEqual(len(set(first)), 4, first)
+        self.assertIn("uuid: %s" % first[0], self.ctl("info", self.uri(srv.port, "a"),
+                                                    key=self.alice_key,
+                                                    identity="alice").stdout)
+        try:
+            kept = os.getxattr(a, "user.netdisk.uuid").decode()
+        except OSError:
+            kept = None     # a file system without user xattrs: derived
+        if kept is not None:
+            self.assertEqual(kept, first[0])
+        srv.stop()
+        srv = self.server("--config", conf)
+        self.assertEqual(uuids(srv.port), first)
+        srv.stop()
+        if kept is not None:
+            # the UUID goes with the file: renamed export, moved file
+            moved = os.path.join(self.tmp, "moved.img")
+            os.rename(a, moved)
+            with open(conf) as f:
+                text = f.read().replace("[export a]\npath = %s" % a,
+                                        "[export a]\npath = %s" % moved)
+            with open(conf, "w") as f:
+                f.write(text.replace("[export a]", "[export renamed]"))
+            srv = self.server("--config", conf)
+            self.assertEqual(uuid_of(srv.port, "renamed"), first[0])
+            srv.stop()
+            # a copy of the file with its attributes is the same disk: refused
+            twin = os.path.join(self.tmp, "twin.img")
+            shutil.copy2(moved, twin)
+            with open(os.path.join(self.tmp, "twins.conf"), "w") as f:
+                f.write("key-file = %s\n[export x]\npath = %s\n[export y]\npath = %s\n"
+                        % (keys, moved, twin))
+            r = subprocess.run([os.path.join(BUILD, "netdiskd"), "--config",
+                                os.path.join(self.tmp, "twins.conf"), "--listen",
+                                "127.0.0.1:%d" % free_port()],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("export 'y' has the UUID of export 'x'", r.stderr)
+        # bad and clashing uuid= lines are refused at the start
+        for bad, why in (("uuid = 1234", "is not a UUID"),
+                         ("uuid = " + given, "has the UUID of export 'b'")):
+            with open(os.path.join(self.tmp, "bad.conf"), "w") as f:
+                f.write("key-file = %s\n[export b]\npath = %s\nuuid = %s\n"
+                        "[export c]\npath = %s\n%s\n" % (keys, b, given, a if kept is None
+                                                           else moved, bad))
+            r = subprocess.run([os.path.join(BUILD, "netdiskd"), "--check", "--config",
+                                os.path.join(self.tmp, "bad.conf")],
+                               capture_output=True, text=True, timeout=30)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn(why, r.stderr)
+
     def test_an_identity_rolls_over_to_a_new_key_without_an_outage(self):
         """During a rotation an identity has two keys in the server's keys
         file: clients holding either connect, a connection made with the old
