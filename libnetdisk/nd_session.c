@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -14,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-_Static_assert(sizeof(struct nd_client_hello) == 268, "ClientHello size");
+_Static_assert(sizeof(struct nd_client_hello) == 292, "ClientHello size");
 _Static_assert(sizeof(struct nd_server_hello) == 72, "ServerHello size");
 _Static_assert(sizeof(struct nd_hello_prefix) == 8, "hello prefix size");
 _Static_assert(sizeof(struct nd_record_header) == 8, "record header size");
@@ -217,6 +218,58 @@ static bool field_to_name(const char field[ND_NAME_SIZE], char out[ND_NAME_SIZE]
 	return true;
 }
 
+int nd_hello_mac1(const struct nd_client_hello *ch, const uint8_t psk[ND_KEY_SIZE],
+		      uint8_t out[ND_MAC1_SIZE])
+{
+	uint8_t key[ND_HASH_SIZE], mac[ND_HASH_SIZE];
+	int ret = nd_hkdf_expand(psk, ND_MAC1_LABEL, strlen(ND_MAC1_LABEL), key, sizeof(key)) ||
+		  nd_hmac_sha256(key, ch, offsetof(struct nd_client_hello, mac1), mac);
+
+	memcpy(out, mac, ND_MAC1_SIZE);
+	nd_wipe(key, sizeof(key));
+	nd_wipe(mac, sizeof(mac));
+	return ret ? -1 : 0;
+}
+
+/* the timestamp field is a be64 at an offset a __be64 may not have */
+static uint64_t get_be64(const uint8_t b[8])
+{
+	uint64_t v;
+
+	memcpy(&v, b, sizeof(v));
+	return be64toh(v);
+}
+
+static void put_be64(uint8_t b[8], uint64_t v)
+{
+	v = htobe64(v);
+	memcpy(b, &v, sizeof(v));
+}
+
+/*
+ * Keeps in psks only the key whose mac1 matches ch's; false if none does.
+ * Every key is tried, whichever matches.
+ */
+static bool mac1_verifies(const struct nd_client_hello *ch, struct nd_psks *psks)
+{
+	uint8_t mac1[ND_MAC1_SIZE];
+	unsigned int i, used = 0;
+	bool verified = false;
+
+	for (i = 0; i < psks->count; i++) {
+		bool match = !nd_hello_mac1(ch, psks->key[i], mac1) &&
+			     nd_equal_ct(mac1, ch->mac1, ND_MAC1_SIZE);
+
+		used = match ? i : used;
+		verified |= match;
+	}
+	nd_wipe(mac1, sizeof(mac1));
+	if (verified && used)
+		memcpy(psks->key[0], psks->key[used], ND_KEY_SIZE);
+	psks->count = 1;
+	return verified;
+}
+
 /* docs/protocol.md, "Key schedule"; dh is the X25519 shared secret. */
 static int derive(const struct nd_client_hello *ch,
 		  const struct nd_server_hello *sh,
@@ -353,14 +406,11 @@ enum nd_accept_result nd_session_accept(struct nd_session *s,
 	struct nd_client_hello ch;
 	struct nd_server_hello sh = { .magic = htonl(ND_MAGIC),
 				      .version = htons(ND_VERSION) };
-	/* one schedule per key the identity has; the client's picks the keys */
-	struct handshake_keys k[ND_KEYS_PER_IDENTITY];
-	struct nd_psks psks = { 0 };
+	struct handshake_keys k;
+	struct nd_psks psks = { 0 };	/* after mac1: the one key it verified with */
 	uint8_t priv[ND_SHARE_SIZE], dh[ND_SHARE_SIZE];
-	uint8_t fin[ND_HASH_SIZE], mac[ND_KEYS_PER_IDENTITY][ND_HASH_SIZE];
+	uint8_t fin[ND_HASH_SIZE], mac[ND_HASH_SIZE];
 	enum nd_accept_result ret;
-	unsigned int i, used = 0;
-	bool verified = false;
 
 	memset(names, 0, sizeof(*names));
 	*kind = ND_KEY_NONE;
@@ -382,10 +432,21 @@ enum nd_accept_result nd_session_accept(struct nd_session *s,
 	}
 	ret = ND_ACCEPT_IO;
 	*kind = ops->lookup(ops->ctx, names->identity, &psks);
-	if (*kind == ND_KEY_NONE) {
-		psks.count = 1;
-		if (nd_random(psks.key[0], ND_KEY_SIZE))
-			goto out;
+	if (*kind == ND_KEY_NONE || !mac1_verifies(&ch, &psks)) {
+		/* the same answer for both: an unknown identity looks like a wrong key */
+		set_error(s, *kind == ND_KEY_NONE ? "unknown identity and no default key" :
+			  "wrong key (mac1 did not verify)");
+		refuse_hello(s, ND_HELLO_KEY, 0);
+		ret = *kind == ND_KEY_NONE ? ND_ACCEPT_UNKNOWN_ID : ND_ACCEPT_BAD_KEY;
+		goto out;
+	}
+	s->retry_after_ms = ops->proven(ops->ctx, names, get_be64(ch.timestamp), ch.mac1);
+	if (s->retry_after_ms) {
+		set_error(s, "at the limit of proven handshakes: told to retry after %u ms",
+			  s->retry_after_ms);
+		refuse_hello(s, ND_HELLO_BUSY, s->retry_after_ms);
+		ret = ND_ACCEPT_BUSY;
+		goto out;
 	}
 	if (nd_random(sh.nonce, sizeof(sh.nonce)) || nd_x25519_keypair(priv, sh.share)) {
 		set_error(s, "no random bytes for the handshake");
@@ -396,12 +457,10 @@ enum nd_accept_result nd_session_accept(struct nd_session *s,
 		ret = ND_ACCEPT_MALFORMED;
 		goto out;
 	}
-	for (i = 0; i < psks.count; i++) {
-		if (derive(&ch, &sh, psks.key[i], dh, &k[i]) ||
-		    nd_hmac_sha256(k[i].cfin, k[i].th, ND_HASH_SIZE, mac[i])) {
-			set_error(s, "key derivation failed");
-			goto out;
-		}
+	if (derive(&ch, &sh, psks.key[0], dh, &k) ||
+	    nd_hmac_sha256(k.cfin, k.th, ND_HASH_SIZE, mac)) {
+		set_error(s, "key derivation failed");
+		goto out;
 	}
 	if (session_write(s, &sh, sizeof(sh)) || session_read(s, fin, sizeof(fin))) {
 		cut_short(s, "handshake cut short");
@@ -409,37 +468,25 @@ enum nd_accept_result nd_session_accept(struct nd_session *s,
 			ret = ND_ACCEPT_TIMEOUT;
 		goto out;
 	}
-	if (*kind == ND_KEY_NONE) {
-		set_error(s, "unknown identity and no default key");
-		ret = ND_ACCEPT_UNKNOWN_ID;
-		goto out;
-	}
-	/* every key is compared, whichever of them matches */
-	for (i = 0; i < psks.count; i++) {
-		bool match = nd_equal_ct(mac[i], fin, ND_HASH_SIZE);
-
-		used = match ? i : used;
-		verified |= match;
-	}
-	if (!verified) {
+	if (!nd_equal_ct(mac, fin, ND_HASH_SIZE)) {
 		set_error(s, "wrong key (key confirmation failed)");
 		ret = ND_ACCEPT_BAD_KEY;
 		goto out;
 	}
-	if (nd_hmac_sha256(k[used].sfin, k[used].th, ND_HASH_SIZE, mac[used]) ||
-	    session_write(s, mac[used], sizeof(mac[used]))) {
+	if (nd_hmac_sha256(k.sfin, k.th, ND_HASH_SIZE, mac) ||
+	    session_write(s, mac, sizeof(mac))) {
 		cut_short(s, "cannot send ServerFinished");
 		goto out;
 	}
-	if (start_records(s, k[used].s2c, k[used].c2s))
+	if (start_records(s, k.s2c, k.c2s))
 		goto out;
-	memcpy(key, psks.key[used], ND_KEY_SIZE);
+	memcpy(key, psks.key[0], ND_KEY_SIZE);
 	ret = ND_ACCEPT_OK;
 out:
 	nd_wipe(&psks, sizeof(psks));
 	nd_wipe(priv, sizeof(priv));
 	nd_wipe(dh, sizeof(dh));
-	nd_wipe(k, sizeof(k));
+	nd_wipe(&k, sizeof(k));
 	return ret;
 }
 
@@ -475,6 +522,12 @@ static int read_server_hello(struct nd_session *s, struct nd_server_hello *sh,
 			  "and port are right, add them to server-name and server-port in "
 			  "the server's netdiskd.conf)",
 			  names->server_name, names->server_port);
+		s->connect_failure = ND_CONNECT_REFUSED;
+		return -1;
+	}
+	if (ntohs(sh->status) == ND_HELLO_KEY) {
+		set_error(s, "server rejected the key for identity '%s' (wrong key or unknown "
+			  "identity)", names->identity);
 		s->connect_failure = ND_CONNECT_REFUSED;
 		return -1;
 	}
@@ -537,6 +590,11 @@ int nd_session_connect(struct nd_session *s, const struct nd_hello_names *names,
 	s->connect_failure = ND_CONNECT_BROKEN;
 	if (nd_random(ch.nonce, sizeof(ch.nonce)) || nd_x25519_keypair(priv, ch.share)) {
 		set_error(s, "no random bytes");
+		goto out;
+	}
+	put_be64(ch.timestamp, (uint64_t)time(NULL));
+	if (nd_hello_mac1(&ch, key, ch.mac1)) {
+		set_error(s, "key derivation failed");
 		goto out;
 	}
 	if (session_write(s, &ch, sizeof(ch))) {

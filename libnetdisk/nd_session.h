@@ -48,8 +48,8 @@ enum nd_accept_result {
 	ND_ACCEPT_VERSION,	/* unsupported version, told the client */
 	ND_ACCEPT_WRONG_SERVER,	/* server name not ours, told the client */
 	ND_ACCEPT_BUSY,		/* admit() refused, told the client; no key used */
-	ND_ACCEPT_UNKNOWN_ID,	/* no key for the identity */
-	ND_ACCEPT_BAD_KEY,	/* ClientFinished did not verify */
+	ND_ACCEPT_UNKNOWN_ID,	/* no key for the identity, told the client */
+	ND_ACCEPT_BAD_KEY,	/* mac1 (told the client) or ClientFinished did not verify */
 };
 
 /* Which key a server holds for an identity. */
@@ -90,8 +90,18 @@ struct nd_accept_ops {
 	 * retry_after (1 to ND_RETRY_AFTER_MAX_MS) of a BUSY answer.
 	 */
 	unsigned int (*admit)(void *ctx, const struct nd_hello_names *names);
+	/*
+	 * Once mac1 verified, before any X25519: 0 goes on, else the
+	 * retry_after of a BUSY answer. timestamp is the client's clock.
+	 */
+	unsigned int (*proven)(void *ctx, const struct nd_hello_names *names,
+			       uint64_t timestamp, const uint8_t mac1[ND_MAC1_SIZE]);
 	void *ctx;
 };
+
+/* docs/protocol.md, "Unauthenticated connections": ch's mac1 under psk. 0 or -1. */
+int nd_hello_mac1(const struct nd_client_hello *ch, const uint8_t psk[ND_KEY_SIZE],
+		  uint8_t out[ND_MAC1_SIZE]);
 
 /* Names sent in the hello: see docs/protocol.md for the allowed bytes. */
 bool nd_valid_identity(const char *s);

@@ -99,6 +99,20 @@ static int nd_hkdf_expand(struct crypto_shash *tfm, const u8 prk[ND_HASH_SIZE],
 	return ret;
 }
 
+int nd_hello_mac1(struct crypto_shash *tfm, const struct nd_client_hello *ch,
+		  const u8 psk[ND_KEY_SIZE], u8 out[ND_MAC1_SIZE])
+{
+	u8 key[ND_HASH_SIZE], mac[ND_HASH_SIZE];
+	int ret = nd_hkdf_expand(tfm, psk, ND_MAC1_LABEL, NULL, 0, key, sizeof(key));
+
+	if (!ret)
+		ret = nd_hmac_sha256(tfm, key, ch, offsetof(struct nd_client_hello, mac1), mac);
+	memcpy(out, mac, ND_MAC1_SIZE);
+	memzero_explicit(key, sizeof(key));
+	memzero_explicit(mac, sizeof(mac));
+	return ret;
+}
+
 int nd_derive_keys(struct crypto_shash *tfm, const struct nd_client_hello *ch,
 		   const struct nd_server_hello *sh, const u8 psk[ND_KEY_SIZE],
 		   const u8 dh[ND_SHARE_SIZE], struct nd_handshake_keys *k)

@@ -71,6 +71,9 @@ int __must_check nd_derive_keys(struct crypto_shash *tfm,
 				const u8 psk[ND_KEY_SIZE],
 				const u8 dh[ND_SHARE_SIZE],
 				struct nd_handshake_keys *k);
+/* docs/protocol.md, "Unauthenticated connections": the hello's mac1 */
+int __must_check nd_hello_mac1(struct crypto_shash *tfm, const struct nd_client_hello *ch,
+			       const u8 psk[ND_KEY_SIZE], u8 out[ND_MAC1_SIZE]);
 int __must_check nd_hmac_sha256(struct crypto_shash *tfm,
 				const u8 key[ND_HASH_SIZE], const void *data,
 				unsigned int len, u8 out[ND_HASH_SIZE]);

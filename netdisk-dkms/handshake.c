@@ -4,7 +4,9 @@
  *
  *   client                                          server
  *   ClientHello: nonce_c, X25519 share_c,
- *     identity, export, server name   ---------->
+ *     identity, export, server name,
+ *     timestamp, mac1 = HMAC(HKDF-Expand(PSK, "netdisk4 mac1"), hello)[0..16)
+ *                                     ---------->   checks mac1 before any X25519
  *                                     <----------   ServerHello: status,
  *                                                     nonce_s, share_s
  *   th  = SHA-256(ClientHello || ServerHello)
@@ -24,6 +26,7 @@
 #include <linux/random.h>
 #include <linux/sched/mm.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <net/sock.h>
 
 #include "handshake.h"
@@ -90,6 +93,11 @@ static int nd_read_server_hello(struct nd_handshake *hs, struct socket *sock,
 			  t->server_name, t->port);
 		return -EHOSTUNREACH;
 	}
+	if (be16_to_cpu(sh->status) == ND_HELLO_KEY) {
+		nd_hs_err(idx, t, "server rejected the key for identity '%s' (wrong key or unknown identity)\n",
+			  t->identity);
+		return -EKEYREJECTED;
+	}
 	if (sh->status && be16_to_cpu(sh->status) != ND_HELLO_BUSY) {
 		nd_hs_err(idx, t, "server refused the hello (status %u)\n",
 			  be16_to_cpu(sh->status));
@@ -119,6 +127,7 @@ static void nd_handshake_wipe(struct nd_handshake *hs)
 int nd_handshake_run(struct nd_handshake *hs, struct socket *sock,
 		     const struct nd_target *t, unsigned long deadline, int idx)
 {
+	__be64 now;
 	int ret;
 
 	nd_handshake_wipe(hs);
@@ -135,6 +144,13 @@ int nd_handshake_run(struct nd_handshake *hs, struct socket *sock,
 		ret = -EINVAL;
 		goto fail;
 	}
+	now = cpu_to_be64(ktime_get_real_seconds());
+	memcpy(hs->ch.timestamp, &now, sizeof(now));
+	/* the PSK is copied once per handshake, and wiped on every way out */
+	nd_target_key(t, hs->psk);
+	ret = nd_hello_mac1(hs->hmac, &hs->ch, hs->psk, hs->ch.mac1);
+	if (ret)
+		goto fail;
 	ret = nd_sock_xfer_until(sock, &hs->ch, sizeof(hs->ch), true, deadline);
 	if (ret) {
 		nd_hs_err(idx, t, "cannot send the hello (%d)\n", ret);
@@ -148,7 +164,6 @@ int nd_handshake_run(struct nd_handshake *hs, struct socket *sock,
 		ret = -EPROTO;
 		goto fail;
 	}
-	nd_target_key(t, hs->psk);
 	ret = nd_derive_keys(hs->hmac, &hs->ch, &hs->sh, hs->psk, hs->dh, &hs->k);
 	memzero_explicit(hs->psk, sizeof(hs->psk));
 	if (!ret)

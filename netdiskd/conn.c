@@ -96,6 +96,16 @@ static unsigned int admit(void *ctx, const struct nd_hello_names *names)
 	return c->admission == SERVER_ADMIT ? 0 : BUSY_RETRY_AFTER_MS;
 }
 
+/* docs/protocol.md, "Unauthenticated connections": mac1 verified. */
+static unsigned int proven(void *ctx, const struct nd_hello_names *names, uint64_t timestamp,
+			   const uint8_t mac1[ND_MAC1_SIZE])
+{
+	struct conn *c = ctx;
+
+	c->admission = server_peer_prove(c->srv, &c->link, names->identity, timestamp, mac1);
+	return c->admission == SERVER_ADMIT ? 0 : BUSY_RETRY_AFTER_MS;
+}
+
 /* The canonical text of the connection's local address; IPv4-mapped as IPv4. */
 static bool local_address(int fd, char *out, size_t len, uint16_t *port)
 {
@@ -381,6 +391,10 @@ static void log_no_room(struct conn *c, const char *told)
 			    "from this address", told, MAX_HANDSHAKES_PER_ADDRESS);
 	else if (c->admission == SERVER_STOPPING)
 		log_limited(&busy_answers, LOG_INFO, &c->peer, "%s: the server is stopping", told);
+	else if (c->admission == SERVER_PROVEN_FULL)
+		log_limited(&busy_answers, LOG_INFO, &c->peer, "%s: %u proven handshakes are "
+			    "open, or %u of identity '%s'", told, MAX_PROVEN,
+			    MAX_PROVEN_PER_IDENTITY, c->hello.identity);
 	else if (c->admission == SERVER_IDENTITY_FULL)
 		log_limited(&busy_answers, LOG_INFO, &c->peer, "%s: identity '%s' is at "
 			    "max-connections-per-identity (%u)", told, c->hello.identity,
@@ -424,7 +438,7 @@ static bool handshake(struct conn *c)
 {
 	struct server *srv = c->srv;
 	const struct server_config *cfg;
-	const struct nd_accept_ops ops = { lookup_key, answers_to, admit, c };
+	const struct nd_accept_ops ops = { lookup_key, answers_to, admit, proven, c };
 	struct server_limits limits;
 	uint8_t key[ND_KEY_SIZE];
 	enum nd_accept_result r;

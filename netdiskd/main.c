@@ -184,7 +184,10 @@ int main(int argc, char **argv)
 		return ret;
 	}
 	raise_fd_limit();
-	server_init(&srv);
+	if (server_init(&srv)) {
+		log_err("out of memory");
+		return 1;
+	}
 	gen = load(&o);
 	if (!gen || server_publish(&srv, gen))
 		goto out;

@@ -10,11 +10,14 @@
 #include "log.h"
 #include "verifier.h"
 
-void server_init(struct server *srv)
+int server_init(struct server *srv)
 {
 	memset(srv, 0, sizeof(*srv));
+	if (replay_cache_init(&srv->replays, REPLAY_SLOTS_LOG2))
+		return -1;
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_cond_init(&srv->idle, NULL);
+	return 0;
 }
 
 struct server_gen *server_gen_new(void)
@@ -157,15 +160,16 @@ void server_free(struct server *srv)
 		server_gen_put(srv, srv->gen);
 	pthread_mutex_destroy(&srv->lock);
 	pthread_cond_destroy(&srv->idle);
+	replay_cache_free(&srv->replays);
 }
 
-/* Closes the oldest handshake, crowded or not; server lock held. */
+/* Closes the oldest unproven handshake, crowded or not; server lock held. */
 static void evict_oldest_handshake(struct server *srv, bool crowded)
 {
 	struct server_peer *oldest = NULL;
 
 	for (struct server_peer *p = srv->peers; p; p = p->next)
-		if (!p->authenticated && !p->evicted && p->crowded == crowded)
+		if (!p->authenticated && !p->proven && !p->evicted && p->crowded == crowded)
 			oldest = p;
 	if (!oldest)
 		return;
@@ -186,7 +190,7 @@ bool server_peer_add(struct server *srv, struct server_peer *c)
 	ok = !srv->stopping;
 	if (ok) {
 		for (struct server_peer *o = srv->peers; o; o = o->next)
-			same += !o->authenticated && !o->evicted && !o->crowded &&
+			same += !o->authenticated && !o->proven && !o->evicted && !o->crowded &&
 				!strcmp(o->host, c->host);
 		c->crowded = same >= MAX_HANDSHAKES_PER_ADDRESS;
 		if (c->crowded && srv->crowded_count >= MAX_CROWDED)
@@ -234,6 +238,43 @@ enum server_admission server_room(struct server *srv, const char *identity,
 	return a;
 }
 
+static struct log_limit skewed_clocks = LOG_LIMIT_INIT;
+
+enum server_admission server_peer_prove(struct server *srv, struct server_peer *c,
+					const char *identity, uint64_t timestamp,
+					const uint8_t mac1[ND_MAC1_SIZE])
+{
+	time_t now = time(NULL);
+	int64_t skew = (int64_t)(timestamp - (uint64_t)now);
+	enum server_admission a = SERVER_ADMIT;
+	unsigned int same = 0;
+
+	if (skew > PROVEN_CLOCK_SKEW_S || skew < -PROVEN_CLOCK_SKEW_S) {
+		log_limited(&skewed_clocks, LOG_NOTICE, NULL, "a client's clock is %lld s off "
+			    "(identity '%s'): its handshake can be crowded out by a flood",
+			    (long long)skew, identity);
+		return SERVER_ADMIT;
+	}
+	pthread_mutex_lock(&srv->lock);
+	for (const struct server_peer *p = srv->peers; p; p = p->next)
+		same += p->proven && !p->authenticated && !strcmp(p->identity, identity);
+	if (c->evicted)
+		a = SERVER_STOPPING;
+	else if (c->crowded)	/* told busy before its key was looked at */
+		a = SERVER_CROWDED;
+	else if (srv->proven_count >= MAX_PROVEN || same >= MAX_PROVEN_PER_IDENTITY)
+		a = SERVER_PROVEN_FULL;
+	/* a replay, or no room to remember it: unproven, and it goes on */
+	else if (replay_cache_first(&srv->replays, mac1, now, REPLAY_WINDOW_S)) {
+		snprintf(c->identity, sizeof(c->identity), "%s", identity);
+		c->proven = true;
+		srv->handshake_count--;
+		srv->proven_count++;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return a;
+}
+
 enum server_admission server_peer_promote(struct server *srv, struct server_peer *c,
 					  const char *identity,
 					  const struct server_limits *limits)
@@ -246,7 +287,10 @@ enum server_admission server_peer_promote(struct server *srv, struct server_peer
 	if (a == SERVER_ADMIT) {
 		snprintf(c->identity, sizeof(c->identity), "%s", identity);
 		c->authenticated = true;
-		srv->handshake_count--;
+		if (c->proven)
+			srv->proven_count--;
+		else
+			srv->handshake_count--;
 		srv->conn_count++;
 	}
 	pthread_mutex_unlock(&srv->lock);
@@ -264,6 +308,8 @@ void server_peer_remove(struct server *srv, struct server_peer *c)
 		c->next->prev = c->prev;
 	if (c->authenticated)
 		srv->conn_count--;
+	else if (c->proven)
+		srv->proven_count--;
 	else if (!c->evicted && c->crowded)
 		srv->crowded_count--;
 	else if (!c->evicted)

@@ -13,13 +13,19 @@
 #include "config.h"
 #include "export.h"
 #include "nd_keys.h"
+#include "replay-cache.h"
 #include <netdisk/wire.h>
 
 /* docs/protocol.md, "Unauthenticated connections" */
 enum {
-	MAX_HANDSHAKES = 256,
+	MAX_HANDSHAKES = 256,	/* unproven, not crowded: the oldest makes room */
 	MAX_HANDSHAKES_PER_ADDRESS = 64,
 	MAX_CROWDED = 1024,	/* from addresses that had their fill: told busy */
+	MAX_PROVEN = 1024,	/* mac1 verified, fresh: never closed for room */
+	MAX_PROVEN_PER_IDENTITY = 32,
+	PROVEN_CLOCK_SKEW_S = 120,	/* a fresh timestamp is this close */
+	REPLAY_WINDOW_S = 2 * PROVEN_CLOCK_SKEW_S,
+	REPLAY_SLOTS_LOG2 = 16,
 };
 
 /* A connection as the server counts it; the fields are under server.lock. */
@@ -30,7 +36,8 @@ struct server_peer {
 	bool authenticated;
 	bool evicted;				/* told to go, to make room */
 	bool crowded;				/* its address had its fill: to be told busy */
-	char identity[ND_NAME_SIZE];		/* once authenticated: as claimed */
+	bool proven;				/* its ClientHello was: see MAX_PROVEN */
+	char identity[ND_NAME_SIZE];		/* once proven: as claimed */
 };
 
 /* docs/protocol.md, "Admission": what authenticated connections may number. */
@@ -44,6 +51,7 @@ enum server_admission {
 	SERVER_FULL,				/* at limits.total */
 	SERVER_IDENTITY_FULL,			/* at limits.per_identity */
 	SERVER_CROWDED,				/* its address has its fill of handshakes */
+	SERVER_PROVEN_FULL,			/* at MAX_PROVEN or ..._PER_IDENTITY */
 	SERVER_STOPPING,
 };
 
@@ -68,12 +76,15 @@ struct server {
 	struct server_peer *peers;
 	unsigned int live_count;	/* all of them */
 	unsigned int conn_count;	/* authenticated ones, <= max_connections */
-	unsigned int handshake_count;	/* handshaking ones not yet told to go */
+	unsigned int handshake_count;	/* unproven handshakes not yet told to go */
 	unsigned int crowded_count;	/* crowded ones, apart: they take no place */
+	unsigned int proven_count;	/* proven handshakes, apart */
+	struct replay_cache replays;	/* the proven hellos' mac1 */
 	bool stopping;
 };
 
-void server_init(struct server *srv);
+/* 0, or -1 out of memory. */
+int server_init(struct server *srv);
 /* Closes the exports and frees everything; no connection may be left. */
 void server_free(struct server *srv);
 
@@ -101,6 +112,15 @@ struct export *server_find_export(const struct server_gen *gen, const char *name
  * stopping.
  */
 bool server_peer_add(struct server *srv, struct server_peer *p);
+/*
+ * The ClientHello's mac1 verified: the handshake is proven if timestamp is
+ * fresh and mac1 was not seen before (docs/protocol.md, "Unauthenticated
+ * connections"), and if a proven place is free; SERVER_PROVEN_FULL if not.
+ * A hello that is not fresh stays unproven, and goes on.
+ */
+enum server_admission server_peer_prove(struct server *srv, struct server_peer *p,
+					const char *identity, uint64_t timestamp,
+					const uint8_t mac1[ND_MAC1_SIZE]);
 /*
  * Whether a connection of identity would find room now. The answer may be
  * out of date at once: server_peer_promote() asks again and decides.

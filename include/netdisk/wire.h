@@ -33,6 +33,7 @@
 #define ND_HARD_BYTES		(1ULL << 36)
 
 #define ND_HANDSHAKE_TIMEOUT_S	10
+#define ND_MAC1_SIZE		16
 
 struct nd_client_hello {
 	__be32 magic;
@@ -45,7 +46,12 @@ struct nd_client_hello {
 	char server_name[ND_NAME_SIZE];		/* 1..63 bytes, NUL padded */
 	__be16 server_port;			/* the TCP port dialed, nonzero */
 	__be16 reserved;			/* zero */
+	__u8 timestamp[8];			/* be64: the client's clock, Unix s */
+	__u8 mac1[ND_MAC1_SIZE];		/* over the bytes above: protocol.md */
 };
+
+/* mac1 = HMAC-SHA256(HKDF-Expand(PSK, ND_MAC1_LABEL, 32), hello)[0..16) */
+#define ND_MAC1_LABEL		"netdisk4 mac1"
 
 enum nd_hello_flags {
 	ND_HELLO_LIST = 1 << 0,			/* a LIST record, not INFO; no export */
@@ -56,6 +62,7 @@ enum nd_hello_status {
 	ND_HELLO_VERSION = 1,			/* version holds the server's */
 	ND_HELLO_WRONG_SERVER = 2,		/* server_name is not this server */
 	ND_HELLO_BUSY = 3,			/* at a connection limit: retry_after_ms */
+	ND_HELLO_KEY = 4,			/* mac1 did not verify */
 };
 
 #define ND_RETRY_AFTER_MAX_MS 60000	/* the largest retry_after a server sends */

@@ -32,9 +32,11 @@ def wait_until(cond, what, timeout=20):
 def raw_hello(port, identity):
     """Sends a v4 ClientHello; returns the 72-byte ServerHello, or b"" if none."""
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    # a BUSY answer comes before mac1 is looked at: this one is random
     s.sendall(struct.pack(">IHH", 0x4E44534B, 4, 0) + os.urandom(64) +
               identity.encode().ljust(64, b"\0") + bytes(64) +
-              b"127.0.0.1".ljust(64, b"\0") + struct.pack(">HH", port, 0))
+              b"127.0.0.1".ljust(64, b"\0") + struct.pack(">HHQ", port, 0, 0) +
+              os.urandom(16))
     got = b""
     while len(got) < 72:
         chunk = s.recv(72 - len(got))

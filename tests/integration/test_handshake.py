@@ -28,7 +28,7 @@ from test_netdiskd import MiB, Proxy, closed_without_reply
 
 MAGIC = 0x4E44534B
 VERSION = 4
-CH_LEN = {1: 168, 2: 264, 3: 264, 4: 268}
+CH_LEN = {1: 168, 2: 264, 3: 264, 4: 292}
 SH_LEN = {1: 40, 2: 72, 3: 72, 4: 72}
 REPLY = 3
 
@@ -91,6 +91,21 @@ def name(s):
     return s.encode().ljust(64, b"\0")
 
 
+def mac1(hello, psk):
+    """docs/protocol.md, "Unauthenticated connections": hello without mac1."""
+    key = hkdf_expand(psk, b"netdisk4 mac1", 32)
+    return hmac.new(key, hello, hashlib.sha256).digest()[:16]
+
+
+def client_hello(psk, identity, export, server_name, server_port, share,
+                 timestamp=None, nonce=None):
+    ch = (struct.pack(">IHH", MAGIC, VERSION, 0) + (nonce or os.urandom(32)) + share +
+          name(identity) + name(export) + name(server_name) +
+          struct.pack(">HHQ", server_port, 0,
+                      int(time.time()) if timestamp is None else timestamp))
+    return ch + mac1(ch, psk)
+
+
 class PyClient:
     """A protocol v2 client: hello, key confirmation, then records."""
 
@@ -99,9 +114,8 @@ class PyClient:
         self.sock = socket.create_connection((host, port), timeout=20)
         priv = X25519PrivateKey.generate()
         share = priv.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        self.ch = (struct.pack(">IHH", MAGIC, VERSION, 0) + os.urandom(32) + share +
-                   name(identity) + name(export) + name(server_name) +
-                   struct.pack(">HH", port if server_port is None else server_port, 0))
+        self.ch = client_hello(psk, identity, export, server_name,
+                               port if server_port is None else server_port, share)
         self.sock.sendall(self.ch)
         self.sh = recv_exact(self.sock, 8)
         _, self.version, self.status = struct.unpack(">IHH", self.sh)
@@ -344,6 +358,100 @@ class HandshakeTest(base.Harness):
         srv.wait_log("max-connections")
         stop.set()
         for s in socks + [h.sock for h in held]:
+            s.close()
+
+    def flood(self, port, rate, seconds, sources, stop, junk=True):
+        """Keyless connections at rate per second, for seconds, from the
+        addresses in sources: half send nothing, half (with junk) a
+        ClientHello with a MAC that no key makes. Returns the sockets, for
+        the caller to close."""
+        socks, t0, n = [], time.time(), 0
+        forged = client_hello(os.urandom(32), "tester", "", "127.0.0.1", port, os.urandom(32))
+        while time.time() - t0 < seconds and not stop.is_set():
+            while n < (time.time() - t0) * rate:
+                s = socket.socket()
+                s.bind((sources[n % len(sources)], 0))
+                s.setblocking(False)
+                s.connect_ex(("127.0.0.1", port))
+                if junk and n % 2:
+                    try:
+                        s.send(forged)
+                    except OSError:
+                        pass
+                socks.append(s)
+                n += 1
+            time.sleep(0.002)
+        return socks
+
+    def slow_clients_connect_through_a_keyless_flood(self, rate):
+        """Through a proxy that holds every chunk 150 ms each way (a 300 ms
+        round trip, and a ClientHello that reaches the server 150 ms after
+        its connection), 20 netdiskctl connections during a keyless flood at
+        rate from 5 addresses for 10 s: every one connects."""
+        if os.environ.get("NETDISK_BUILD_KIND", "release") != "release":
+            self.skipTest("a flood's timing needs an unsanitized netdiskd")
+        disk = self.image("disk.img", MiB)
+        proxy = Proxy(0, lambda direction, data, pos: (time.sleep(0.15), data)[1])
+        srv = self.server("--file", disk, "--key-file", self.key,
+                          "--server-port", str(proxy.port))
+        proxy.target = srv.port
+        stop = threading.Event()
+        result = {}
+        flooder = threading.Thread(target=lambda: result.update(socks=self.flood(
+            srv.port, rate, 10, ["127.0.4.%d" % i for i in range(1, 6)], stop)))
+        flooder.start()
+        time.sleep(1)
+        outcomes = []
+
+        def connect(n):
+            for _ in range(n):
+                r = self.ctl("info", self.uri(proxy.port), check=False)
+                outcomes.append((r.returncode, r.stderr.strip()))
+        workers = [threading.Thread(target=connect, args=(5,)) for _ in range(4)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        stop.set()
+        flooder.join()
+        for s in result.get("socks", []):
+            s.close()
+        proxy.close()
+        failed = [o for o in outcomes if o[0]]
+        self.assertEqual(failed, [], "%d of 20 failed" % len(failed))
+        self.assertEqual(len(outcomes), 20)
+        self.assertIn("mac1 did not verify", srv.text())
+
+    def test_slow_clients_connect_through_a_keyless_flood_of_300_per_second(self):
+        self.slow_clients_connect_through_a_keyless_flood(300)
+
+    def test_slow_clients_connect_through_a_keyless_flood_of_1000_per_second(self):
+        self.slow_clients_connect_through_a_keyless_flood(1000)
+
+    def test_a_replayed_client_hello_is_not_proven(self):
+        """A ClientHello recorded and sent again passes mac1, but it is not
+        proven: it can be pushed out by a flood like any keyless one."""
+        disk = self.image("disk.img", MiB)
+        srv = self.server("--file", disk, "--key-file", self.key)
+        psk = self.key_bytes(self.key)
+        share = X25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw,
+                                                                     PublicFormat.Raw)
+        ch = client_hello(psk, "tester", "", "127.0.0.1", srv.port, share)
+        first = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        first.sendall(ch)
+        self.assertEqual(struct.unpack(">H", recv_exact(first, 72)[6:8])[0], 0)
+        again = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        again.sendall(ch)
+        self.assertEqual(struct.unpack(">H", recv_exact(again, 72)[6:8])[0], 0)
+        # 256 keyless connections after it push the replay out, not the first
+        stop = threading.Event()
+        socks = self.flood(srv.port, 1000, 0.4, ["127.0.5.%d" % i for i in range(1, 6)],
+                           stop, junk=False)
+        self.assertTrue(closed_without_reply(again, timeout=10))
+        first.settimeout(0.5)
+        with self.assertRaises(socket.timeout, msg=srv.text()[-2000:]):
+            first.recv(1)
+        for s in socks + [first, again]:
             s.close()
 
     # what reaches the log ----------------------------------------------

@@ -20,7 +20,7 @@ import time
 import unittest
 
 BUILD = None
-HELLO_C2S = 268 + 32        # ClientHello + ClientFinished
+HELLO_C2S = 292 + 32        # ClientHello + ClientFinished
 MiB = 1 << 20
 
 
@@ -1437,7 +1437,8 @@ class NetdiskdTest(Harness):
             hello = struct.pack(">IHH", 0x4E44534B, 4, 0) + os.urandom(64)
             ident = bad.encode()[:63].ljust(64, b"\0") if len(bad) < 64 else bad.encode()[:64]
             s.sendall(hello + ident + b"golden".ljust(64, b"\0") +
-                      b"127.0.0.1".ljust(64, b"\0") + struct.pack(">HH", srv.port, 0))
+                      b"127.0.0.1".ljust(64, b"\0") + struct.pack(">HHQ", srv.port, 0, 0) +
+                      bytes(16))
             self.assertTrue(closed_without_reply(s))
             s.close()
         self.assertEqual(os.listdir(self.overlays), [])

@@ -2,6 +2,7 @@
 /* The handshake of both sides over a socketpair, and the record stream. */
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -68,7 +69,18 @@ static enum nd_key_kind counted_lookup(void *ctx, const char *identity,
 	return lookup(ctx, identity, psks);
 }
 
-static const struct nd_accept_ops ops = { counted_lookup, answers_to, admit, NULL };
+static uint64_t proven_timestamp;	/* the last proven hello's */
+
+static unsigned int proven(void *ctx, const struct nd_hello_names *names, uint64_t timestamp,
+			   const uint8_t mac1[ND_MAC1_SIZE])
+{
+	(void)ctx;
+	(void)mac1;
+	proven_timestamp = timestamp;
+	return !strcmp(names->identity, "bob") && timestamp == 1 ? 4321 : 0;
+}
+
+static const struct nd_accept_ops ops = { counted_lookup, answers_to, admit, proven, NULL };
 
 static struct nd_hello_names names_of(const char *identity, const char *export_name,
 				      const char *server_name)
@@ -204,6 +216,8 @@ static void test_unknown_identity(void)
 	pthread_t t;
 
 	CHECK(run_pair(&sv, &cs, "mallory", "", alice_key, &t) != 0);
+	CHECK(strstr(cs.error, "server rejected the key") != NULL);
+	CHECK(cs.connect_failure == ND_CONNECT_REFUSED);
 	pthread_join(t, NULL);
 	CHECK(sv.result == ND_ACCEPT_UNKNOWN_ID);
 	close(cs.fd);
@@ -329,6 +343,8 @@ static void hello(struct nd_client_hello *ch, const char *id)
 	memcpy(ch->server_name, "store1", 6);
 	ch->server_port = htons(26547);
 	CHECK(nd_x25519_keypair(priv, ch->share) == 0);
+	ch->timestamp[7] = 1;
+	CHECK(nd_hello_mac1(ch, alice_key, ch->mac1) == 0);
 }
 
 static void test_malformed_hellos(void)
@@ -374,11 +390,40 @@ static void test_malformed_hellos(void)
 	/* low-order X25519 shares (RFC 7748 section 7): all-zero secrets */
 	hello(&ch, "alice");
 	memset(ch.share, 0, sizeof(ch.share));
+	CHECK(nd_hello_mac1(&ch, alice_key, ch.mac1) == 0);
 	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n <= 0);
 	hello(&ch, "alice");
 	memset(ch.share, 0, sizeof(ch.share));
 	ch.share[0] = 1;
+	CHECK(nd_hello_mac1(&ch, alice_key, ch.mac1) == 0);
 	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n <= 0);
+
+	/*
+	 * mac1 (docs/protocol.md, "Unauthenticated connections"): any byte
+	 * changed, another key, or an unknown identity gets KEY at once, and
+	 * the proven hook sees no such hello
+	 */
+	for (size_t i = offsetof(struct nd_client_hello, nonce); i < sizeof(ch); i += 5) {
+		/* the names and the port have checks of their own, before mac1 */
+		if (i >= offsetof(struct nd_client_hello, identity) &&
+		    i < offsetof(struct nd_client_hello, timestamp))
+			i = offsetof(struct nd_client_hello, timestamp);
+		hello(&ch, "alice");
+		((uint8_t *)&ch)[i] ^= 0x01;
+		proven_timestamp = 0;
+		CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_BAD_KEY);
+		CHECK(n == sizeof(*sh) && ntohs(sh->status) == ND_HELLO_KEY && !proven_timestamp);
+	}
+	hello(&ch, "mallory");
+	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_UNKNOWN_ID);
+	CHECK(n == sizeof(*sh) && ntohs(sh->status) == ND_HELLO_KEY);
+	/* the hook sees the client's clock, and may say busy */
+	hello(&ch, "alice");
+	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_IO && proven_timestamp == 1);
+	hello(&ch, "bob");
+	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_BUSY);
+	CHECK(n == sizeof(*sh) && ntohs(sh->status) == ND_HELLO_BUSY &&
+	      ntohl(sh->retry_after_ms) == 4321);
 
 	hello(&ch, "../etc");
 	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_MALFORMED && n <= 0);
