@@ -368,10 +368,12 @@ int netdisk_can_fua(struct netdisk *nd) { return (int)get(nd, fua_of); }
 int netdisk_can_trim(struct netdisk *nd) { return (int)get(nd, trim_of); }
 int netdisk_can_zero(struct netdisk *nd) { return (int)get(nd, zero_of); }
 
-int netdisk_get_verifier(struct netdisk *nd, uint64_t *verifier)
+/* A copy of the export's info into *info once connected; out is the caller's. */
+static int info_of(struct netdisk *nd, const void *out, const char *no_out,
+		   struct nd_export_info *info)
 {
-	if (!verifier)
-		return fail(EINVAL, "no verifier pointer");
+	if (!out)
+		return fail(EINVAL, "%s", no_out);
 	if (!nd)
 		return fail(EFAULT, "no handle");
 	pthread_mutex_lock(&nd->lock);
@@ -379,24 +381,28 @@ int netdisk_get_verifier(struct netdisk *nd, uint64_t *verifier)
 		pthread_mutex_unlock(&nd->lock);
 		return fail(ENOTCONN, "the handle is not connected");
 	}
-	*verifier = nd->c.info.verifier;
+	*info = nd->c.info;
 	pthread_mutex_unlock(&nd->lock);
+	return 0;
+}
+
+int netdisk_get_verifier(struct netdisk *nd, uint64_t *verifier)
+{
+	struct nd_export_info info;
+
+	if (info_of(nd, verifier, "no verifier pointer", &info))
+		return -1;
+	*verifier = info.verifier;
 	return 0;
 }
 
 int netdisk_get_uuid(struct netdisk *nd, uint8_t uuid[16])
 {
-	if (!uuid)
-		return fail(EINVAL, "no uuid pointer");
-	if (!nd)
-		return fail(EFAULT, "no handle");
-	pthread_mutex_lock(&nd->lock);
-	if (nd->state == CREATED) {
-		pthread_mutex_unlock(&nd->lock);
-		return fail(ENOTCONN, "the handle is not connected");
-	}
-	memcpy(uuid, nd->c.info.uuid, 16);
-	pthread_mutex_unlock(&nd->lock);
+	struct nd_export_info info;
+
+	if (info_of(nd, uuid, "no uuid pointer", &info))
+		return -1;
+	memcpy(uuid, info.uuid, sizeof(info.uuid));
 	return 0;
 }
 

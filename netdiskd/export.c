@@ -41,7 +41,7 @@ int export_probe(const struct export_config *cfg, uint64_t *size, char *err, siz
 	return 0;
 }
 
-struct export *export_open(const struct export_config *cfg, const char *boot_id,
+struct export *export_open(const struct export_config *cfg, const char *epoch,
 			   char *err, size_t err_len)
 {
 	struct export *e = calloc(1, sizeof(*e));
@@ -64,7 +64,7 @@ struct export *export_open(const struct export_config *cfg, const char *boot_id,
 		goto fail;
 	}
 	if (fstat(e->file.fd, &st) ||
-	    verifier_of(boot_id, e->name, st.st_dev, st.st_ino, &e->verifier)) {
+	    verifier_of(epoch, e->name, st.st_dev, st.st_ino, &e->verifier)) {
 		snprintf(err, err_len, "export '%s': cannot make its write verifier", e->name);
 		file_backend_close(&e->file);
 		goto fail;
@@ -96,12 +96,12 @@ bool export_matches(const struct export *e, const struct export_config *cfg)
 	       e->read_only == cfg->read_only && same_string(e->cow_dir, cfg->cow_dir);
 }
 
-void export_close(struct export *e)
+int export_close(struct export *e)
 {
-	int ret;
+	int ret, cow = e->cow ? cow_filters_destroy(&e->cow_filters) : 0;
 
-	if (e->cow)
-		cow_filters_destroy(&e->cow_filters);
+	if (cow)
+		log_err("export '%s': an overlay's final flush failed", e->name);
 	ret = file_backend_close(&e->file);
 	if (ret)
 		log_err("export '%s': final sync of %s failed: %s", e->name, e->path,
@@ -109,6 +109,7 @@ void export_close(struct export *e)
 	free(e->path);
 	free(e->cow_dir);
 	free(e);
+	return ret ? ret : cow;
 }
 
 struct backend *export_backend_get(struct export *e, const char *identity, int *error,

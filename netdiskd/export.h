@@ -36,10 +36,10 @@ struct export {
 };
 
 /*
- * Opens what cfg names; it keeps copies of the names, not cfg. boot_id is
- * the host's (verifier.h).
+ * Opens what cfg names; it keeps copies of the names, not cfg. epoch is the
+ * verifiers' (verifier.h).
  */
-struct export *export_open(const struct export_config *cfg, const char *boot_id,
+struct export *export_open(const struct export_config *cfg, const char *epoch,
 			   char *err, size_t err_len);
 /*
  * What export_open would find, without opening for good: the file opened
@@ -49,8 +49,8 @@ struct export *export_open(const struct export_config *cfg, const char *boot_id,
 int export_probe(const struct export_config *cfg, uint64_t *size, char *err, size_t err_len);
 /* Whether e serves what cfg names: the same file in the same mode. */
 bool export_matches(const struct export *e, const struct export_config *cfg);
-/* Syncs, closes and frees e. */
-void export_close(struct export *e);
+/* Syncs, closes and frees e; 0, or -errno when a final sync failed. */
+int export_close(struct export *e);
 
 /*
  * What one identity reads and writes through, shared by its connections;

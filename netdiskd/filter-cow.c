@@ -80,9 +80,10 @@ void cow_filters_init(struct cow_filters *f, const char *dir, const char *export
 	pthread_mutex_init(&f->lock, NULL);
 }
 
-void cow_filters_destroy(struct cow_filters *f)
+int cow_filters_destroy(struct cow_filters *f)
 {
 	pthread_mutex_destroy(&f->lock);
+	return f->close_failed ? -EIO : 0;
 }
 
 struct backend *cow_filter_get(struct cow_filters *f, const char *identity, int *error,
@@ -127,7 +128,8 @@ void cow_filter_put(struct cow_filters *f, struct backend *b)
 		if (&c->b == b) {
 			if (!--c->refs) {
 				*pp = c->next;
-				overlay_close(&c->ov);
+				if (overlay_close(&c->ov))
+					f->close_failed = true;
 				free(c);
 			}
 			break;

@@ -21,11 +21,13 @@ struct cow_filters {
 	struct backend *base;
 	pthread_mutex_t lock;
 	struct cow_filter *list;	/* under lock */
+	bool close_failed;		/* an overlay's last flush failed; under lock */
 };
 
 void cow_filters_init(struct cow_filters *f, const char *dir, const char *export_name,
 		      struct backend *base);
-void cow_filters_destroy(struct cow_filters *f);
+/* -EIO if the last flush of an overlay that closed failed, else 0. */
+int cow_filters_destroy(struct cow_filters *f);
 
 /* identity's view of the export; NULL with -errno in *error and a message in err. */
 struct backend *cow_filter_get(struct cow_filters *f, const char *identity, int *error,

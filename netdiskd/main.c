@@ -161,9 +161,40 @@ static void raise_fd_limit(void)
 		log_warn("cannot raise the open-file limit: %m");
 }
 
+/* The unit's StateDirectory=, the first if several; NULL if none. */
+static const char *state_directory(void)
+{
+	static char dir[PATH_MAX];
+	const char *env = getenv("STATE_DIRECTORY");
+
+	if (!env || !*env || strcspn(env, ":") >= sizeof(dir))
+		return NULL;
+	snprintf(dir, sizeof(dir), "%.*s", (int)strcspn(env, ":"), env);
+	return dir;
+}
+
+/* The verifiers' epoch for this run (verifier.h), before any export opens. */
+static int start_epoch(struct server *srv, const struct server_gen *gen, const char *state_dir,
+		       char boot_id[VERIFIER_BOOT_ID_SIZE])
+{
+	char err[PATH_MAX + 256];
+
+	if (verifier_boot_id(gen->cfg.boot_id_arg, boot_id, err, sizeof(err))) {
+		log_err("the write verifier needs the host's boot id: %s", err);
+		return -1;
+	}
+	if (verifier_epoch_begin(state_dir, boot_id, srv->epoch, err, sizeof(err))) {
+		log_err("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
+	char boot_id[VERIFIER_BOOT_ID_SIZE], err[PATH_MAX + 256];
+	const char *state_dir = state_directory();
 	struct server_gen *gen;
 	struct server srv;
 	int lfds[LISTEN_MAX_FDS];
@@ -189,7 +220,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	gen = load(&o);
-	if (!gen || server_publish(&srv, gen))
+	if (!gen)
+		goto out;
+	if (start_epoch(&srv, gen, state_dir, boot_id)) {
+		discard(gen);
+		goto out;
+	}
+	if (server_publish(&srv, gen))
 		goto out;
 
 	/* Signals go to the signalfd only; threads inherit the mask. */
@@ -215,7 +252,11 @@ int main(int argc, char **argv)
 	server_stop_peers(&srv);
 	ret = 0;
 out:
-	server_free(&srv);
+	/* every acknowledged write is on disk: the next boot may keep the verifiers */
+	if (server_free(&srv) && !ret &&
+	    verifier_epoch_clean(state_dir, srv.epoch, boot_id, err, sizeof(err)))
+		log_warn("%s: the next start after a reboot reports acknowledged writes "
+			 "lost", err);
 	if (!ret)
 		log_info("stopped");
 	else if (*log_last_error(last, sizeof(last)))

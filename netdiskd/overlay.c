@@ -358,11 +358,13 @@ int overlay_open(struct overlay *o, const char *cow_dir, const char *export_name
 	return ret;
 }
 
-void overlay_close(struct overlay *o)
+int overlay_close(struct overlay *o)
 {
+	int ret;
+
 	if (!o->chunks)
-		return;
-	overlay_flush(o);
+		return 0;
+	ret = overlay_flush(o);
 	if (o->data_fd >= 0)
 		close(o->data_fd);
 	journal_close(&o->journal);
@@ -376,6 +378,7 @@ void overlay_close(struct overlay *o)
 	pthread_mutex_destroy(&o->flush_lock);
 	memset(o, 0, sizeof(*o));
 	o->data_fd = o->map_fd = -1;
+	return ret;
 }
 
 int overlay_read(struct overlay *o, void *buf, uint64_t len, uint64_t off)

@@ -68,7 +68,8 @@ struct overlay {
  */
 int overlay_open(struct overlay *o, const char *cow_dir, const char *export_name,
 		 const char *identity, struct backend *base, char *err, size_t err_len);
-void overlay_close(struct overlay *o);
+/* Flushes and closes; 0, or the flush's -errno (the overlay is closed either way). */
+int overlay_close(struct overlay *o);
 
 /* Return 0 or -errno. */
 int overlay_read(struct overlay *o, void *buf, uint64_t len, uint64_t off);

@@ -39,14 +39,19 @@ static void gen_free(struct server *srv, struct server_gen *gen)
 		if (e && !--e->refs) {
 			if (last)
 				last[closing++] = e;
-			else
-				export_close(e);	/* out of memory: under the lock */
+			else if (export_close(e))	/* out of memory: under the lock */
+				srv->sync_failed = true;
 		}
 	}
 	pthread_mutex_unlock(&srv->lock);
 	/* the final sync of an export can take long: not under the lock */
-	for (size_t i = 0; i < closing; i++)
-		export_close(last[i]);
+	for (size_t i = 0; i < closing; i++) {
+		if (export_close(last[i])) {
+			pthread_mutex_lock(&srv->lock);
+			srv->sync_failed = true;
+			pthread_mutex_unlock(&srv->lock);
+		}
+	}
 	free(last);
 	free(gen->exports);
 	nd_keyring_free(&gen->keys);
@@ -67,12 +72,8 @@ static struct export *shared_export(const struct server_gen *cur,
 int server_publish(struct server *srv, struct server_gen *gen)
 {
 	struct server_gen *cur = srv->gen;
-	char err[EXPORT_ERROR_SIZE], boot_id[VERIFIER_BOOT_ID_SIZE];
+	char err[EXPORT_ERROR_SIZE];
 
-	if (verifier_boot_id(gen->cfg.boot_id_arg, boot_id, err, sizeof(err))) {
-		log_err("the write verifier needs the host's boot id: %s", err);
-		goto fail;
-	}
 	gen->exports = calloc(gen->cfg.export_count ? gen->cfg.export_count : 1,
 			      sizeof(*gen->exports));
 	if (!gen->exports) {
@@ -90,7 +91,7 @@ int server_publish(struct server *srv, struct server_gen *gen)
 			gen->exports[i] = e;
 			continue;
 		}
-		e = export_open(ec, boot_id, err, sizeof(err));
+		e = export_open(ec, srv->epoch, err, sizeof(err));
 		if (!e) {
 			log_err("%s", err);
 			goto fail;
@@ -154,13 +155,17 @@ struct export *server_find_export(const struct server_gen *gen, const char *name
 	return *ec ? gen->exports[*ec - gen->cfg.exports] : NULL;
 }
 
-void server_free(struct server *srv)
+bool server_free(struct server *srv)
 {
+	bool synced;
+
 	if (srv->gen)
 		server_gen_put(srv, srv->gen);
+	synced = !srv->sync_failed;
 	pthread_mutex_destroy(&srv->lock);
 	pthread_cond_destroy(&srv->idle);
 	replay_cache_free(&srv->replays);
+	return synced;
 }
 
 /* Closes the oldest unproven handshake, crowded or not; server lock held. */

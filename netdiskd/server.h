@@ -14,6 +14,7 @@
 #include "export.h"
 #include "nd_keys.h"
 #include "replay-cache.h"
+#include "verifier.h"
 #include <netdisk/wire.h>
 
 /* docs/protocol.md, "Unauthenticated connections" */
@@ -80,13 +81,18 @@ struct server {
 	unsigned int crowded_count;	/* crowded ones, apart: they take no place */
 	unsigned int proven_count;	/* proven handshakes, apart */
 	struct replay_cache replays;	/* the proven hellos' mac1 */
+	char epoch[VERIFIER_BOOT_ID_SIZE];	/* the verifiers': verifier.h */
+	bool sync_failed;		/* an export's final sync failed; under lock */
 	bool stopping;
 };
 
 /* 0, or -1 out of memory. */
 int server_init(struct server *srv);
-/* Closes the exports and frees everything; no connection may be left. */
-void server_free(struct server *srv);
+/*
+ * Closes the exports and frees everything; no connection may be left. True
+ * if every export closed in the server's life synced in full.
+ */
+bool server_free(struct server *srv);
 
 struct server_gen *server_gen_new(void);
 /*

@@ -4,8 +4,12 @@
 #include <ctype.h>
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nd_crypto.h"
 #include <netdisk/wire.h>
@@ -66,20 +70,104 @@ int verifier_boot_id(const char *boot_id_arg, char out[VERIFIER_BOOT_ID_SIZE],
 	return 0;
 }
 
-int verifier_of(const char *boot_id, const char *name, dev_t dev, ino_t ino, uint64_t *out)
+#define EPOCH_FILE "verifier-epoch"
+
+/* Creates path with text, synced; 0 or -errno. */
+static int write_synced(const char *path, const char *text, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	/* a short write of so few bytes to a new file is an error too */
+	errno = EIO;
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd))
+		ret = -errno;
+	if (close(fd) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Writes the state durably: a new file renamed over the old, then the directory synced. */
+static int write_epoch(const char *dir, const char *epoch, const char *boot_id, bool clean,
+		       char *err, size_t err_len)
+{
+	char path[PATH_MAX], tmp[PATH_MAX], text[2 * VERIFIER_BOOT_ID_SIZE + 8];
+	int n = snprintf(text, sizeof(text), "%s %s %d\n", epoch, boot_id, clean);
+	int ret;
+
+	if (snprintf(path, sizeof(path), "%s/" EPOCH_FILE, dir) >= (int)sizeof(path) ||
+	    snprintf(tmp, sizeof(tmp), "%s/." EPOCH_FILE ".new", dir) >= (int)sizeof(tmp)) {
+		snprintf(err, err_len, "state directory %s: name too long", dir);
+		return -ENAMETOOLONG;
+	}
+	ret = write_synced(tmp, text, (size_t)n);
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (!ret)
+		ret = sync_dir(dir);
+	if (ret) {
+		snprintf(err, err_len, "cannot keep the write verifier's epoch in %s: %s",
+			 path, strerror(-ret));
+		unlink(tmp);
+	}
+	return ret;
+}
+
+int verifier_epoch_begin(const char *state_dir, const char *boot_id,
+			 char epoch[VERIFIER_BOOT_ID_SIZE], char *err, size_t err_len)
+{
+	char path[PATH_MAX], stored[VERIFIER_BOOT_ID_SIZE], boot[VERIFIER_BOOT_ID_SIZE];
+	int clean = 0;
+	FILE *f;
+
+	snprintf(epoch, VERIFIER_BOOT_ID_SIZE, "%s", boot_id);
+	if (!state_dir)
+		return 0;
+	snprintf(path, sizeof(path), "%s/" EPOCH_FILE, state_dir);
+	f = fopen(path, "re");
+	/* VERIFIER_BOOT_ID_SIZE is 64: 63 characters a field */
+	if (f && fscanf(f, "%63s %63s %d", stored, boot, &clean) == 3 &&
+	    (clean == 1 || !strcmp(boot, boot_id)))
+		snprintf(epoch, VERIFIER_BOOT_ID_SIZE, "%s", stored);
+	if (f)
+		fclose(f);
+	return write_epoch(state_dir, epoch, boot_id, false, err, err_len);
+}
+
+int verifier_epoch_clean(const char *state_dir, const char *epoch, const char *boot_id,
+			 char *err, size_t err_len)
+{
+	return state_dir ? write_epoch(state_dir, epoch, boot_id, true, err, err_len) : 0;
+}
+
+int verifier_of(const char *epoch, const char *name, dev_t dev, ino_t ino, uint64_t *out)
 {
 	static const char label[] = "netdisk4 verifier";
 	/* the label, the boot id and the name, each with its NUL; dev, ino */
 	char in[sizeof(label) + VERIFIER_BOOT_ID_SIZE + ND_NAME_SIZE + 16];
 	uint8_t md[ND_HASH_SIZE];
-	size_t n = 0, bl = strlen(boot_id) + 1, nl = strlen(name) + 1;
+	size_t n = 0, bl = strlen(epoch) + 1, nl = strlen(name) + 1;
 	uint64_t be[2] = { htobe64((uint64_t)dev), htobe64((uint64_t)ino) };
 
 	if (bl > VERIFIER_BOOT_ID_SIZE || nl > ND_NAME_SIZE)
 		return -EIO;
 	memcpy(in, label, sizeof(label));
 	n += sizeof(label);
-	memcpy(in + n, boot_id, bl);
+	memcpy(in + n, epoch, bl);
 	n += bl;
 	memcpy(in + n, name, nl);
 	n += nl;

@@ -221,6 +221,15 @@ class Harness(unittest.TestCase):
                "netdisk://127.0.0.1:%d/%s" % (port, export)] + list(ops)
         return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
+    def reload_keys(self, srv, lines, n):
+        """Writes lines to the keys file and waits for the server's nth reload."""
+        self.write_key("keys", lines)
+        srv.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while srv.text().count("reloaded") < n:
+            self.assertLess(time.time(), deadline, srv.text())
+            time.sleep(0.02)
+
     def uri(self, port, export=""):
         return "netdisk://127.0.0.1:%d/%s" % (port, export)
 
@@ -685,6 +694,60 @@ class NetdiskdTest(Harness):
             self.assertEqual(r.returncode, 2)
             self.assertIn("--boot-id takes 1..63 characters", r.stderr)
 
+    def test_a_clean_stop_keeps_the_verifier_across_a_reboot(self):
+        """With a state directory (the unit's StateDirectory=), a netdiskd
+        that stopped cleanly, every export synced, gives the same verifiers
+        after the host boots again: clients that waited through a server
+        reboot are told nothing was lost, because nothing was. A netdiskd
+        killed in one boot keeps them in that boot, and changes them after
+        the next: its page cache is gone."""
+        disk = self.image("disk.img", MiB)
+        state = os.path.join(self.tmp, "state")
+        os.mkdir(state)
+
+        def start(boot):
+            return self.server("--file", disk, "--key-file", self.key, "--boot-id", boot,
+                               env={"STATE_DIRECTORY": state})
+
+        def verifier(srv):
+            return json.loads(self.ctl("info", "--json", self.uri(srv.port)).stdout)["verifier"]
+
+        srv = start("boot-a")
+        first = verifier(srv)
+        self.assertEqual(self.req(srv.port, "write:0:4096").returncode, 0)
+        self.assertEqual(srv.stop(), 0)             # SIGTERM: synced, clean
+        srv = start("boot-b")                      # a reboot after a clean stop
+        self.assertEqual(verifier(srv), first)
+        self.assertEqual(self.req(srv.port, "write:0:4096").returncode, 0)
+        srv.stop(signal.SIGKILL)                   # killed: not clean
+        srv = start("boot-b")                      # the same boot: the page cache holds it
+        self.assertEqual(verifier(srv), first)
+        srv.stop(signal.SIGKILL)
+        srv = start("boot-c")                      # a reboot after a kill: lost
+        changed = verifier(srv)
+        self.assertNotEqual(changed, first)
+        self.assertEqual(srv.stop(), 0)
+        srv = start("boot-d")
+        self.assertEqual(verifier(srv), changed)
+        srv.stop(signal.SIGKILL)
+        # without a state directory the verifier is the boot's, as before
+        plain = self.server("--file", disk, "--key-file", self.key, "--boot-id", "boot-d")
+        self.assertNotEqual(verifier(plain), changed)
+        plain.stop()
+        # a state directory that cannot be written is refused at the start
+        os.chmod(state, 0o500)
+        try:
+            if os.geteuid() != 0:
+                r = subprocess.run([os.path.join(BUILD, "netdiskd"), "--file", disk,
+                                    "--key-file", self.key, "--listen",
+                                    "127.0.0.1:%d" % free_port()], capture_output=True,
+                                   text=True, timeout=30,
+                                   env=dict(os.environ, STATE_DIRECTORY=state))
+                self.assertEqual(r.returncode, 1)
+                self.assertIn("cannot keep the write verifier's epoch", r.stderr)
+        finally:
+            os.chmod(state, 0o700)
+
     def test_options_that_do_not_apply_are_refused(self):
         ctl = os.path.join(BUILD, "netdiskctl")
         for args, opt in ((["overlay", "reset", "e", "i", "--json"], "--json"),
@@ -1109,12 +1172,7 @@ class NetdiskdTest(Harness):
         srv = self.server("--file", disk, "--key-file", keys)
 
         def reload(lines, n):
-            self.write_key("keys", lines)
-            srv.proc.send_signal(signal.SIGHUP)
-            deadline = time.time() + 10
-            while srv.text().count("reloaded") < n:
-                self.assertLess(time.time(), deadline, srv.text())
-                time.sleep(0.02)
+            self.reload_keys(srv, lines, n)
 
         def info(key_file):
             return self.ctl("info", self.uri(srv.port), key=key_file, identity="alice",
@@ -1168,12 +1226,7 @@ class NetdiskdTest(Harness):
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=traced_env())
 
         def reload(lines, n):
-            self.write_key("keys", lines)
-            srv.proc.send_signal(signal.SIGHUP)
-            deadline = time.time() + 10
-            while srv.text().count("reloaded") < n:
-                self.assertLess(time.time(), deadline, srv.text())
-                time.sleep(0.02)
+            self.reload_keys(srv, lines, n)
 
         for n, lines in ((1, "bob " + self.keygen()), (3, "alice " + self.keygen())):
             if n > 1:
