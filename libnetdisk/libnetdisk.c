@@ -388,7 +388,7 @@ static int info_of(struct netdisk *nd, const void *out, const char *no_out,
 
 int netdisk_get_verifier(struct netdisk *nd, uint64_t *verifier)
 {
-	struct nd_export_info info;
+	struct nd_export_info info = { 0 };
 
 	if (info_of(nd, verifier, "no verifier pointer", &info))
 		return -1;
@@ -398,7 +398,7 @@ int netdisk_get_verifier(struct netdisk *nd, uint64_t *verifier)
 
 int netdisk_get_uuid(struct netdisk *nd, uint8_t uuid[16])
 {
-	struct nd_export_info info;
+	struct nd_export_info info = { 0 };
 
 	if (info_of(nd, uuid, "no uuid pointer", &info))
 		return -1;

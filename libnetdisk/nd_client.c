@@ -285,7 +285,8 @@ int nd_client_open(struct nd_client *c, const struct nd_uri *uri,
 	c->info.flags = ntohl(info->flags);
 	c->info.verifier = be64toh(info->verifier);
 	memcpy(c->info.uuid, info->uuid, sizeof(c->info.uuid));
-	if (!c->info.max_io || c->info.max_io > ND_MAX_IO || !c->info.block_size) {
+	if (!c->info.max_io || c->info.max_io > ND_MAX_IO || !c->info.block_size ||
+	    !memcmp(c->info.uuid, (const uint8_t[16]){ 0 }, sizeof(c->info.uuid))) {
 		snprintf(err, err_len, "%s: server sent invalid export info", uri->host);
 		ret = ND_CLIENT_FAILED;
 		goto fail;

@@ -248,22 +248,29 @@ static void put_be64(uint8_t b[8], uint64_t v)
 
 /*
  * Keeps in psks only the key whose mac1 matches ch's; false if none does.
- * Every key is tried, whichever matches.
+ * As many MACs are made whatever psks holds, none of them for an unknown
+ * identity: the time taken says neither whether the identity is known nor
+ * whether it is rolling over to a new key.
  */
 static bool mac1_verifies(const struct nd_client_hello *ch, struct nd_psks *psks)
 {
-	uint8_t mac1[ND_MAC1_SIZE];
+	uint8_t mac1[ND_MAC1_SIZE], dummy[ND_KEY_SIZE];
 	unsigned int i, used = 0;
 	bool verified = false;
 
-	for (i = 0; i < psks->count; i++) {
-		bool match = !nd_hello_mac1(ch, psks->key[i], mac1) &&
-			     nd_equal_ct(mac1, ch->mac1, ND_MAC1_SIZE);
+	/* a dummy never verifies a hello, whatever its bytes: see real */
+	if (nd_random(dummy, sizeof(dummy)))
+		memset(dummy, 0x5a, sizeof(dummy));
+	for (i = 0; i < ND_KEYS_PER_IDENTITY; i++) {
+		bool real = i < psks->count;
+		bool match = !nd_hello_mac1(ch, real ? psks->key[i] : dummy, mac1) &&
+			     nd_equal_ct(mac1, ch->mac1, ND_MAC1_SIZE) && real;
 
 		used = match ? i : used;
 		verified |= match;
 	}
 	nd_wipe(mac1, sizeof(mac1));
+	nd_wipe(dummy, sizeof(dummy));
 	if (verified && used)
 		memcpy(psks->key[0], psks->key[used], ND_KEY_SIZE);
 	psks->count = 1;
@@ -411,6 +418,7 @@ enum nd_accept_result nd_session_accept(struct nd_session *s,
 	uint8_t priv[ND_SHARE_SIZE], dh[ND_SHARE_SIZE];
 	uint8_t fin[ND_HASH_SIZE], mac[ND_HASH_SIZE];
 	enum nd_accept_result ret;
+	int proof;
 
 	memset(names, 0, sizeof(*names));
 	*kind = ND_KEY_NONE;
@@ -432,7 +440,9 @@ enum nd_accept_result nd_session_accept(struct nd_session *s,
 	}
 	ret = ND_ACCEPT_IO;
 	*kind = ops->lookup(ops->ctx, names->identity, &psks);
-	if (*kind == ND_KEY_NONE || !mac1_verifies(&ch, &psks)) {
+	if (*kind == ND_KEY_NONE)
+		psks.count = 0;
+	if (!mac1_verifies(&ch, &psks)) {
 		/* the same answer for both: an unknown identity looks like a wrong key */
 		set_error(s, *kind == ND_KEY_NONE ? "unknown identity and no default key" :
 			  "wrong key (mac1 did not verify)");
@@ -440,7 +450,13 @@ enum nd_accept_result nd_session_accept(struct nd_session *s,
 		ret = *kind == ND_KEY_NONE ? ND_ACCEPT_UNKNOWN_ID : ND_ACCEPT_BAD_KEY;
 		goto out;
 	}
-	s->retry_after_ms = ops->proven(ops->ctx, names, get_be64(ch.timestamp), ch.mac1);
+	proof = ops->proven(ops->ctx, names, *kind, get_be64(ch.timestamp), ch.mac1);
+	if (proof < 0) {
+		set_error(s, "a ClientHello seen before (a replay)");
+		ret = ND_ACCEPT_REPLAY;
+		goto out;
+	}
+	s->retry_after_ms = (unsigned int)proof;
 	if (s->retry_after_ms) {
 		set_error(s, "at the limit of proven handshakes: told to retry after %u ms",
 			  s->retry_after_ms);

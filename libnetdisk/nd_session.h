@@ -50,6 +50,7 @@ enum nd_accept_result {
 	ND_ACCEPT_BUSY,		/* admit() refused, told the client; no key used */
 	ND_ACCEPT_UNKNOWN_ID,	/* no key for the identity, told the client */
 	ND_ACCEPT_BAD_KEY,	/* mac1 (told the client) or ClientFinished did not verify */
+	ND_ACCEPT_REPLAY,	/* proven() refused a ClientHello it had seen */
 };
 
 /* Which key a server holds for an identity. */
@@ -91,11 +92,12 @@ struct nd_accept_ops {
 	 */
 	unsigned int (*admit)(void *ctx, const struct nd_hello_names *names);
 	/*
-	 * Once mac1 verified, before any X25519: 0 goes on, else the
-	 * retry_after of a BUSY answer. timestamp is the client's clock.
+	 * Once mac1 verified under a key of that kind, before any X25519: 0
+	 * goes on, a positive value is the retry_after of a BUSY answer, -1
+	 * closes without one (a replay). timestamp is the client's clock.
 	 */
-	unsigned int (*proven)(void *ctx, const struct nd_hello_names *names,
-			       uint64_t timestamp, const uint8_t mac1[ND_MAC1_SIZE]);
+	int (*proven)(void *ctx, const struct nd_hello_names *names, enum nd_key_kind kind,
+		      uint64_t timestamp, const uint8_t mac1[ND_MAC1_SIZE]);
 	void *ctx;
 };
 

@@ -107,7 +107,8 @@ int nd_hello_mac1(struct crypto_shash *tfm, const struct nd_client_hello *ch,
 
 	if (!ret)
 		ret = nd_hmac_sha256(tfm, key, ch, offsetof(struct nd_client_hello, mac1), mac);
-	memcpy(out, mac, ND_MAC1_SIZE);
+	if (!ret)
+		memcpy(out, mac, ND_MAC1_SIZE);
 	memzero_explicit(key, sizeof(key));
 	memzero_explicit(mac, sizeof(mac));
 	return ret;

@@ -407,12 +407,14 @@ static int nd_genl_detach(struct sk_buff *skb, struct genl_info *info)
 /*
  * A new key for an attached disk: its connections go on under the session
  * keys they have, and each handshake from now on proves the new key. The
- * disk list's lock keeps the device from being freed meanwhile.
+ * disk list's lock keeps the device from being freed meanwhile. With an
+ * IDENTITY, the disk must still be one of that identity: not another that
+ * took the index since the caller looked.
  */
 static int nd_genl_rekey(struct sk_buff *skb, struct genl_info *info)
 {
+	char key_desc[256], identity[ND_NAME_SIZE] = "";
 	struct nd_device *dev;
-	char key_desc[256];
 	u8 key[ND_KEY_SIZE];
 	u32 index;
 	int ret;
@@ -425,12 +427,18 @@ static int nd_genl_rekey(struct sk_buff *skb, struct genl_info *info)
 	}
 	index = nla_get_u32(info->attrs[NETDISK_ATTR_INDEX]);
 	ret = nd_get_string(info, NETDISK_ATTR_KEY_DESC, key_desc, sizeof(key_desc));
+	ret = ret ?: nd_get_string(info, NETDISK_ATTR_IDENTITY, identity, sizeof(identity));
 	ret = ret ?: nd_key_from_keyring(key_desc, key);
 	if (ret)
 		return ret;
 	ret = -ENODEV;
 	mutex_lock(&nd_disks_lock);
 	list_for_each_entry(dev, &nd_disks, list) {
+		if (dev->index == index && identity[0] &&
+		    strcmp(identity, dev->target.identity)) {
+			ret = -ESTALE;
+			break;
+		}
 		if (dev->index == index) {
 			nd_target_set_key(&dev->target, key);
 			pr_info("netdisk%u: new key from '%s', used from the next connection\n",

@@ -91,6 +91,11 @@ static int __init nd_init(void)
 {
 	int ret;
 
+	/* docs/protocol.md's sizes, which userspace asserts too */
+	BUILD_BUG_ON(sizeof(struct nd_client_hello) != 292);
+	BUILD_BUG_ON(sizeof(struct nd_server_hello) != 72);
+	BUILD_BUG_ON(sizeof(struct nd_info) != 48);
+
 	if (!nd_request_timeout_s) {
 		pr_err("timeout must be at least 1 second\n");
 		return -EINVAL;

@@ -358,7 +358,7 @@ int cmd_rekey(const struct client_opts *o, const char *name)
 		snprintf(desc, sizeof(desc), NETDISK_KEY_PREFIX "%s", ko.identity);
 		key = add_logon_key(&ko, desc);
 	}
-	rc = genl_rekey(index, desc);
+	rc = genl_rekey(index, ko.identity, desc);
 	if (key >= 0)
 		keyctl_invalidate(key);
 	if (tab_loaded)	/* ko.key_file may point into it */
@@ -367,6 +367,9 @@ int cmd_rekey(const struct client_opts *o, const char *name)
 		die("changing a disk's key needs CAP_SYS_ADMIN");
 	if (rc == -ENOKEY)
 		die("no logon key '%s' in this process's keyrings", desc);
+	if (rc == -ESTALE)
+		die("%s was detached and its number given to another disk meanwhile; "
+		    "nothing changed", name);
 	if (rc == -EKEYREJECTED || rc == -EKEYREVOKED)
 		die("the module refused key '%s' (see the kernel log)", desc);
 	if (rc)

@@ -239,7 +239,7 @@ int genl_detach(uint32_t index)
 	return genl_call(sk, msg, &call, false);
 }
 
-int genl_rekey(uint32_t index, const char *key_desc)
+int genl_rekey(uint32_t index, const char *identity, const char *key_desc)
 {
 	struct genl_call call = { 0 };
 	struct nl_sock *sk;
@@ -249,6 +249,7 @@ int genl_rekey(uint32_t index, const char *key_desc)
 	if (rc)
 		return rc;
 	if (nla_put_u32(msg, NETDISK_ATTR_INDEX, index) ||
+	    nla_put_string(msg, NETDISK_ATTR_IDENTITY, identity) ||
 	    nla_put_string(msg, NETDISK_ATTR_KEY_DESC, key_desc)) {
 		nlmsg_free(msg);
 		nl_socket_free(sk);

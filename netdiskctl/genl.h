@@ -41,8 +41,11 @@ struct nd_disk {
 int genl_available(void);
 int genl_attach(const struct genl_attach_req *r, uint32_t *index);
 int genl_detach(uint32_t index);
-/* The key (a logon key in the caller's keyrings) of the disk's next handshakes */
-int genl_rekey(uint32_t index, const char *key_desc);
+/*
+ * The key (a logon key in the caller's keyrings) of the disk's next
+ * handshakes; -ESTALE if the disk is no longer one of identity.
+ */
+int genl_rekey(uint32_t index, const char *identity, const char *key_desc);
 /* *disks is malloc'd, in index order */
 int genl_list(struct nd_disk **disks, size_t *n);
 

@@ -97,12 +97,15 @@ static unsigned int admit(void *ctx, const struct nd_hello_names *names)
 }
 
 /* docs/protocol.md, "Unauthenticated connections": mac1 verified. */
-static unsigned int proven(void *ctx, const struct nd_hello_names *names, uint64_t timestamp,
-			   const uint8_t mac1[ND_MAC1_SIZE])
+static int proven(void *ctx, const struct nd_hello_names *names, enum nd_key_kind kind,
+		  uint64_t timestamp, const uint8_t mac1[ND_MAC1_SIZE])
 {
 	struct conn *c = ctx;
 
-	c->admission = server_peer_prove(c->srv, &c->link, names->identity, timestamp, mac1);
+	c->admission = server_peer_prove(c->srv, &c->link, names->identity,
+					 kind == ND_KEY_DEFAULT, timestamp, mac1);
+	if (c->admission == SERVER_REPLAYED)
+		return -1;
 	return c->admission == SERVER_ADMIT ? 0 : BUSY_RETRY_AFTER_MS;
 }
 

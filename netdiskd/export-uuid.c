@@ -35,15 +35,15 @@ static void machine_id(char out[128])
 	out[127] = '\0';
 }
 
-/* The version 5 UUID of this server's machine id, the export's name and path. */
-static void derived_uuid(const struct export_config *cfg, uint8_t out[16])
+/* For a file that cannot keep one: the version 5 UUID of this server and the path. */
+static void derived_file_uuid(const char *path, uint8_t out[16])
 {
-	char name[128 + ND_NAME_SIZE + PATH_MAX + 3];
+	char name[128 + PATH_MAX + 2];
 	char id[128];
 	int n;
 
 	machine_id(id);
-	n = snprintf(name, sizeof(name), "%s%c%s%c%s", id, 0, cfg->name, 0, cfg->path);
+	n = snprintf(name, sizeof(name), "%s%c%s", id, 0, path);
 	uuid_generate_sha1(out, netdisk_uuid_ns, name,
 			   n < (int)sizeof(name) ? (size_t)n : sizeof(name) - 1);
 }
@@ -55,27 +55,22 @@ static int kept_uuid(int fd, uint8_t out[16])
 	ssize_t n = fgetxattr(fd, EXPORT_UUID_XATTR, text, sizeof(text) - 1);
 
 	if (n < 0)
-		return 0;
+		return errno == ERANGE ? -1 : 0;
 	text[n] = '\0';
 	return n == UUID_STR_LEN - 1 && !uuid_parse(text, out) && !uuid_is_null(out) ? 1 : -1;
 }
 
-int export_uuid(const struct export_config *cfg, int fd, uint8_t out[16], char *err,
-		size_t err_len)
+/* The UUID the export's file keeps, made (random) if it has none yet. */
+static int file_uuid(const struct export_config *cfg, int fd, uint8_t out[16], char *err,
+		     size_t err_len)
 {
 	char text[UUID_STR_LEN];
 	struct stat st;
 	int kept, error;
 
-	if (cfg->has_uuid) {
-		memcpy(out, cfg->uuid, 16);
-		return 0;
-	}
-	if (fstat(fd, &st))
-		st.st_mode = 0;
 	/* a device node's extended attributes belong to /dev, not to the disk */
-	if (!S_ISREG(st.st_mode)) {
-		derived_uuid(cfg, out);
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		derived_file_uuid(cfg->path, out);
 		return 0;
 	}
 	kept = kept_uuid(fd, out);
@@ -87,7 +82,7 @@ int export_uuid(const struct export_config *cfg, int fd, uint8_t out[16], char *
 	}
 	if (kept)
 		return 0;
-	derived_uuid(cfg, out);
+	uuid_generate_random(out);
 	uuid_unparse_lower(out, text);
 	if (!fsetxattr(fd, EXPORT_UUID_XATTR, text, UUID_STR_LEN - 1, XATTR_CREATE))
 		return 0;
@@ -95,10 +90,27 @@ int export_uuid(const struct export_config *cfg, int fd, uint8_t out[16], char *
 	/* another netdiskd, opening the same file, was first */
 	if (error == EEXIST && kept_uuid(fd, out) == 1)
 		return 0;
-	derived_uuid(cfg, out);
-	log_info("export '%s': %s cannot keep %s (%s): its UUID %s follows from the "
-		 "export's name and path; set uuid= to keep it if either changes",
-		 cfg->name, cfg->path, EXPORT_UUID_XATTR, strerror(error), text);
+	derived_file_uuid(cfg->path, out);
+	uuid_unparse_lower(out, text);
+	log_info("export '%s': %s cannot keep %s (%s): its UUID follows from this server's "
+		 "machine id and the path; set uuid= to keep it if the path changes",
+		 cfg->name, cfg->path, EXPORT_UUID_XATTR, strerror(error));
+	return 0;
+}
+
+int export_uuid(const struct export_config *cfg, int fd, uint8_t out[16], char *err,
+		size_t err_len)
+{
+	uint8_t file[16];
+
+	if (cfg->has_uuid) {
+		memcpy(out, cfg->uuid, 16);
+		return 0;
+	}
+	if (file_uuid(cfg, fd, file, err, err_len))
+		return -1;
+	/* two exports of one file are two disks */
+	uuid_generate_sha1(out, file, cfg->name, strlen(cfg->name));
 	return 0;
 }
 

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later OR MIT */
 /*
  * An export's UUID, the disk's stable name (docs/protocol.md, "Export
- * UUID"): uuid= from the configuration; else the one kept in the export's
- * file, in the extended attribute user.netdisk.uuid, which the first open
- * makes; else, for a file that cannot keep it, the one that open would
- * have made. A copy-on-write export is a disk of its own per identity.
+ * UUID"): uuid= from the configuration; else the version 5 UUID of the
+ * export's name under its file's UUID. The file keeps that in the extended
+ * attribute user.netdisk.uuid, random, made at its first open; a file that
+ * cannot keep one (a block device, a file system without user xattrs) has
+ * the version 5 UUID of this server's machine id and its path. A
+ * copy-on-write export is a disk of its own per identity.
  */
 #ifndef NETDISKD_EXPORT_UUID_H
 #define NETDISKD_EXPORT_UUID_H

@@ -63,13 +63,14 @@ struct export *export_open(const struct export_config *cfg, const char *epoch,
 		snprintf(err, err_len, "export '%s': %s", e->name, why);
 		goto fail;
 	}
-	if (fstat(e->file.fd, &st) ||
-	    verifier_of(epoch, e->name, st.st_dev, st.st_ino, &e->verifier)) {
-		snprintf(err, err_len, "export '%s': cannot make its write verifier", e->name);
+	if (export_uuid(cfg, e->file.fd, e->uuid, err, err_len)) {
 		file_backend_close(&e->file);
 		goto fail;
 	}
-	if (export_uuid(cfg, e->file.fd, e->uuid, err, err_len)) {
+	if (fstat(e->file.fd, &st) ||
+	    verifier_of(epoch, e->name, e->uuid, S_ISBLK(st.st_mode) ? st.st_rdev : st.st_ino,
+			&e->verifier)) {
+		snprintf(err, err_len, "export '%s': cannot make its write verifier", e->name);
 		file_backend_close(&e->file);
 		goto fail;
 	}

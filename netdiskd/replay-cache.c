@@ -9,6 +9,7 @@
 
 int replay_cache_init(struct replay_cache *rc, unsigned int slots_log2)
 {
+	/* expires 0 is free from the first second on: see replay_cache_check */
 	rc->slots = calloc((size_t)1 << slots_log2, sizeof(*rc->slots));
 	rc->mask = ((size_t)1 << slots_log2) - 1;
 	return rc->slots ? 0 : -1;
@@ -20,8 +21,8 @@ void replay_cache_free(struct replay_cache *rc)
 	rc->slots = NULL;
 }
 
-bool replay_cache_first(struct replay_cache *rc, const uint8_t mac1[ND_MAC1_SIZE],
-			time_t now, time_t window)
+enum replay_seen replay_cache_check(struct replay_cache *rc, const uint8_t mac1[ND_MAC1_SIZE],
+				    time_t now, time_t window)
 {
 	struct replay_slot *free_slot = NULL;
 	uint64_t home;
@@ -30,17 +31,18 @@ bool replay_cache_first(struct replay_cache *rc, const uint8_t mac1[ND_MAC1_SIZE
 	for (size_t i = 0; i < REPLAY_PROBES; i++) {
 		struct replay_slot *s = &rc->slots[(home + i) & rc->mask];
 
-		if (s->expires <= now) {
+		/* free once past, not at: a window of W seconds holds W whole ones */
+		if (s->expires < now) {
 			if (!free_slot)
 				free_slot = s;
 			continue;
 		}
 		if (!memcmp(s->mac1, mac1, ND_MAC1_SIZE))
-			return false;
+			return REPLAY_AGAIN;
 	}
 	if (!free_slot)
-		return false;
+		return REPLAY_FULL;
 	memcpy(free_slot->mac1, mac1, ND_MAC1_SIZE);
 	free_slot->expires = now + window;
-	return true;
+	return REPLAY_FIRST;
 }

@@ -31,11 +31,14 @@ struct replay_cache {
 /* 0, or -1 out of memory. */
 int replay_cache_init(struct replay_cache *rc, unsigned int slots_log2);
 void replay_cache_free(struct replay_cache *rc);
-/*
- * True, and mac1 remembered until now + window, if it was not seen within
- * the window before now and the table has room for it.
- */
-bool replay_cache_first(struct replay_cache *rc, const uint8_t mac1[ND_MAC1_SIZE],
-			time_t now, time_t window);
+enum replay_seen {
+	REPLAY_FIRST,		/* not seen: remembered until now + window */
+	REPLAY_AGAIN,		/* seen within the window */
+	REPLAY_FULL,		/* not seen, and no room to remember it */
+};
+
+/* now is a monotonic clock's seconds: a step of the wall clock changes nothing. */
+enum replay_seen replay_cache_check(struct replay_cache *rc, const uint8_t mac1[ND_MAC1_SIZE],
+				    time_t now, time_t window);
 
 #endif

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "export-uuid.h"
 #include "log.h"
 #include "verifier.h"
 
@@ -85,6 +84,9 @@ int server_publish(struct server *srv, struct server_gen *gen)
 		struct export *e = shared_export(cur, ec);
 
 		if (e) {
+			if (ec->has_uuid && memcmp(ec->uuid, e->uuid, sizeof(e->uuid)))
+				log_warn("export '%s': its new uuid takes effect at a restart; "
+					 "clients get the one it has until then", e->name);
 			pthread_mutex_lock(&srv->lock);
 			e->refs++;
 			pthread_mutex_unlock(&srv->lock);
@@ -107,9 +109,8 @@ int server_publish(struct server *srv, struct server_gen *gen)
 			const struct export *a = gen->exports[j], *b = gen->exports[i];
 
 			if (!memcmp(a->uuid, b->uuid, sizeof(a->uuid))) {
-				log_err("export '%s' has the UUID of export '%s' (a copy of its "
-					"file, with its %s?): give one of them uuid=", b->name,
-					a->name, EXPORT_UUID_XATTR);
+				log_err("export '%s' has the UUID of export '%s': give one of "
+					"them another uuid=", b->name, a->name);
 				goto fail;
 			}
 		}
@@ -246,37 +247,45 @@ enum server_admission server_room(struct server *srv, const char *identity,
 static struct log_limit skewed_clocks = LOG_LIMIT_INIT;
 
 enum server_admission server_peer_prove(struct server *srv, struct server_peer *c,
-					const char *identity, uint64_t timestamp,
+					const char *identity, bool default_key, uint64_t timestamp,
 					const uint8_t mac1[ND_MAC1_SIZE])
 {
-	time_t now = time(NULL);
-	int64_t skew = (int64_t)(timestamp - (uint64_t)now);
+	struct timespec mono;
+	int64_t skew = (int64_t)(timestamp - (uint64_t)time(NULL));
+	bool fresh = skew <= PROVEN_CLOCK_SKEW_S && skew >= -PROVEN_CLOCK_SKEW_S;
+	/* the default key's holders can name any identity: one bucket for all */
+	const char *bucket = default_key ? "" : identity;
 	enum server_admission a = SERVER_ADMIT;
+	enum replay_seen seen;
 	unsigned int same = 0;
 
-	if (skew > PROVEN_CLOCK_SKEW_S || skew < -PROVEN_CLOCK_SKEW_S) {
-		log_limited(&skewed_clocks, LOG_NOTICE, NULL, "a client's clock is %lld s off "
-			    "(identity '%s'): its handshake can be crowded out by a flood",
-			    (long long)skew, identity);
-		return SERVER_ADMIT;
-	}
+	clock_gettime(CLOCK_MONOTONIC, &mono);
 	pthread_mutex_lock(&srv->lock);
 	for (const struct server_peer *p = srv->peers; p; p = p->next)
-		same += p->proven && !p->authenticated && !strcmp(p->identity, identity);
+		same += p->proven && !p->authenticated && !strcmp(p->identity, bucket);
 	if (c->evicted)
 		a = SERVER_STOPPING;
 	else if (c->crowded)	/* told busy before its key was looked at */
 		a = SERVER_CROWDED;
+	else if ((seen = replay_cache_check(&srv->replays, mac1, mono.tv_sec,
+					    REPLAY_WINDOW_S)) == REPLAY_AGAIN)
+		a = SERVER_REPLAYED;
+	/* stale, or no room to remember it: unproven, and it goes on */
+	else if (!fresh || seen == REPLAY_FULL)
+		a = SERVER_ADMIT;
 	else if (srv->proven_count >= MAX_PROVEN || same >= MAX_PROVEN_PER_IDENTITY)
 		a = SERVER_PROVEN_FULL;
-	/* a replay, or no room to remember it: unproven, and it goes on */
-	else if (replay_cache_first(&srv->replays, mac1, now, REPLAY_WINDOW_S)) {
-		snprintf(c->identity, sizeof(c->identity), "%s", identity);
+	else {
+		snprintf(c->identity, sizeof(c->identity), "%s", bucket);
 		c->proven = true;
 		srv->handshake_count--;
 		srv->proven_count++;
 	}
 	pthread_mutex_unlock(&srv->lock);
+	if (!fresh && a == SERVER_ADMIT)
+		log_limited(&skewed_clocks, LOG_NOTICE, NULL, "a client's clock is %lld s off "
+			    "(identity '%s'): a flood can crowd out its handshake",
+			    (long long)skew, identity);
 	return a;
 }
 

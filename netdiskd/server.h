@@ -25,7 +25,7 @@ enum {
 	MAX_PROVEN = 1024,	/* mac1 verified, fresh: never closed for room */
 	MAX_PROVEN_PER_IDENTITY = 32,
 	PROVEN_CLOCK_SKEW_S = 120,	/* a fresh timestamp is this close */
-	REPLAY_WINDOW_S = 2 * PROVEN_CLOCK_SKEW_S,
+	REPLAY_WINDOW_S = 2 * PROVEN_CLOCK_SKEW_S + 1,
 	REPLAY_SLOTS_LOG2 = 16,
 };
 
@@ -53,6 +53,7 @@ enum server_admission {
 	SERVER_IDENTITY_FULL,			/* at limits.per_identity */
 	SERVER_CROWDED,				/* its address has its fill of handshakes */
 	SERVER_PROVEN_FULL,			/* at MAX_PROVEN or ..._PER_IDENTITY */
+	SERVER_REPLAYED,			/* its ClientHello came before */
 	SERVER_STOPPING,
 };
 
@@ -119,13 +120,15 @@ struct export *server_find_export(const struct server_gen *gen, const char *name
  */
 bool server_peer_add(struct server *srv, struct server_peer *p);
 /*
- * The ClientHello's mac1 verified: the handshake is proven if timestamp is
- * fresh and mac1 was not seen before (docs/protocol.md, "Unauthenticated
- * connections"), and if a proven place is free; SERVER_PROVEN_FULL if not.
- * A hello that is not fresh stays unproven, and goes on.
+ * The ClientHello's mac1 verified (docs/protocol.md, "Unauthenticated
+ * connections"). SERVER_REPLAYED if that mac1 came before within the
+ * window. Else the handshake is proven if timestamp is fresh and a proven
+ * place is free (SERVER_PROVEN_FULL if not); a stale one, or one the
+ * replay cache has no room for, stays unproven and goes on. Default-key
+ * holders share one per-identity bucket of proven places.
  */
 enum server_admission server_peer_prove(struct server *srv, struct server_peer *p,
-					const char *identity, uint64_t timestamp,
+					const char *identity, bool default_key, uint64_t timestamp,
 					const uint8_t mac1[ND_MAC1_SIZE]);
 /*
  * Whether a connection of identity would find room now. The answer may be

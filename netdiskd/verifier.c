@@ -134,9 +134,20 @@ int verifier_epoch_begin(const char *state_dir, const char *boot_id,
 	int clean = 0;
 	FILE *f;
 
+	uint8_t fresh[16];
+	int ret;
+
 	snprintf(epoch, VERIFIER_BOOT_ID_SIZE, "%s", boot_id);
 	if (!state_dir)
 		return 0;
+	/*
+	 * A fresh epoch is random: no other run, such as one without a state
+	 * directory (whose epoch is the boot id), can have had it.
+	 */
+	if (nd_random(fresh, sizeof(fresh)))
+		return -EIO;
+	for (size_t i = 0; i < sizeof(fresh); i++)
+		snprintf(epoch + 2 * i, 3, "%02x", fresh[i]);
 	snprintf(path, sizeof(path), "%s/" EPOCH_FILE, state_dir);
 	f = fopen(path, "re");
 	/* VERIFIER_BOOT_ID_SIZE is 64: 63 characters a field */
@@ -145,7 +156,12 @@ int verifier_epoch_begin(const char *state_dir, const char *boot_id,
 		snprintf(epoch, VERIFIER_BOOT_ID_SIZE, "%s", stored);
 	if (f)
 		fclose(f);
-	return write_epoch(state_dir, epoch, boot_id, false, err, err_len);
+	ret = write_epoch(state_dir, epoch, boot_id, false, err, err_len);
+	/* a kept epoch that the file does not say is in use must not be kept */
+	for (size_t i = 0; ret && i < sizeof(fresh); i++)
+		snprintf(epoch + 2 * i, 3, "%02x", fresh[i]);
+	nd_wipe(fresh, sizeof(fresh));
+	return ret;
 }
 
 int verifier_epoch_clean(const char *state_dir, const char *epoch, const char *boot_id,
@@ -154,14 +170,15 @@ int verifier_epoch_clean(const char *state_dir, const char *epoch, const char *b
 	return state_dir ? write_epoch(state_dir, epoch, boot_id, true, err, err_len) : 0;
 }
 
-int verifier_of(const char *epoch, const char *name, dev_t dev, ino_t ino, uint64_t *out)
+int verifier_of(const char *epoch, const char *name, const uint8_t uuid[16], uint64_t ino,
+		uint64_t *out)
 {
 	static const char label[] = "netdisk4 verifier";
-	/* the label, the boot id and the name, each with its NUL; dev, ino */
-	char in[sizeof(label) + VERIFIER_BOOT_ID_SIZE + ND_NAME_SIZE + 16];
+	/* the label, the epoch and the name, each with its NUL; the UUID, ino */
+	char in[sizeof(label) + VERIFIER_BOOT_ID_SIZE + ND_NAME_SIZE + 16 + 8];
 	uint8_t md[ND_HASH_SIZE];
 	size_t n = 0, bl = strlen(epoch) + 1, nl = strlen(name) + 1;
-	uint64_t be[2] = { htobe64((uint64_t)dev), htobe64((uint64_t)ino) };
+	uint64_t be = htobe64(ino);
 
 	if (bl > VERIFIER_BOOT_ID_SIZE || nl > ND_NAME_SIZE)
 		return -EIO;
@@ -171,7 +188,9 @@ int verifier_of(const char *epoch, const char *name, dev_t dev, ino_t ino, uint6
 	n += bl;
 	memcpy(in + n, name, nl);
 	n += nl;
-	memcpy(in + n, be, sizeof(be));
+	memcpy(in + n, uuid, 16);
+	n += 16;
+	memcpy(in + n, &be, sizeof(be));
 	n += sizeof(be);
 	if (nd_sha256(in, n, md))
 		return -EIO;

@@ -35,14 +35,22 @@ int verifier_boot_id(const char *boot_id_arg, char out[VERIFIER_BOOT_ID_SIZE],
 		     char *err, size_t err_len);
 /*
  * This run's epoch, from state_dir (NULL: none) and this boot's id; the
- * state is durable before it returns 0. -errno with a message in err.
+ * state is durable before it returns 0. When the state cannot be written,
+ * -errno with a message in err, and epoch is a fresh one, which no start
+ * will keep. -EIO with nothing in err: no random bytes.
  */
 int verifier_epoch_begin(const char *state_dir, const char *boot_id,
 			 char epoch[VERIFIER_BOOT_ID_SIZE], char *err, size_t err_len);
 /* After a clean stop, every export synced: the next start keeps epoch. */
 int verifier_epoch_clean(const char *state_dir, const char *epoch, const char *boot_id,
 			 char *err, size_t err_len);
-/* The verifier of the export named name, on the file at (dev, ino). 0 or -EIO. */
-int verifier_of(const char *epoch, const char *name, dev_t dev, ino_t ino, uint64_t *out);
+/*
+ * The verifier of the export named name, whose UUID is uuid, on the file
+ * whose inode number (for a block device: device number) is ino; no
+ * device number of a file system, which need not survive a reboot. 0 or
+ * -EIO.
+ */
+int verifier_of(const char *epoch, const char *name, const uint8_t uuid[16], uint64_t ino,
+		uint64_t *out);
 
 #endif

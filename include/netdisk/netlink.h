@@ -41,7 +41,7 @@ enum netdisk_cmd {
 	NETDISK_CMD_ATTACH,
 	NETDISK_CMD_DETACH,
 	NETDISK_CMD_LIST,
-	NETDISK_CMD_REKEY,	/* INDEX, KEY_DESC: the key of the disk's next handshakes */
+	NETDISK_CMD_REKEY,	/* INDEX, KEY_DESC[, IDENTITY]: the disk's next handshakes' key */
 	__NETDISK_CMD_MAX,
 };
 #define NETDISK_CMD_MAX		(__NETDISK_CMD_MAX - 1)

@@ -62,13 +62,14 @@ static int feed(const uint8_t *data, size_t len)
 	return sp[0];
 }
 
-static unsigned int proven(void *ctx, const struct nd_hello_names *names, uint64_t timestamp,
-			   const uint8_t mac1[ND_MAC1_SIZE])
+static int proven(void *ctx, const struct nd_hello_names *names, enum nd_key_kind kind,
+		  uint64_t timestamp, const uint8_t mac1[ND_MAC1_SIZE])
 {
 	(void)ctx;
 	(void)names;
 	(void)mac1;
-	return timestamp & 1 ? 100 : 0;
+	(void)kind;
+	return timestamp & 2 ? -1 : timestamp & 1 ? 100 : 0;
 }
 
 static void fuzz_handshake(const uint8_t *data, size_t len)

@@ -71,12 +71,15 @@ static enum nd_key_kind counted_lookup(void *ctx, const char *identity,
 
 static uint64_t proven_timestamp;	/* the last proven hello's */
 
-static unsigned int proven(void *ctx, const struct nd_hello_names *names, uint64_t timestamp,
-			   const uint8_t mac1[ND_MAC1_SIZE])
+static int proven(void *ctx, const struct nd_hello_names *names, enum nd_key_kind kind,
+		  uint64_t timestamp, const uint8_t mac1[ND_MAC1_SIZE])
 {
 	(void)ctx;
 	(void)mac1;
+	(void)kind;
 	proven_timestamp = timestamp;
+	if (!strcmp(names->identity, "alice") && timestamp == 2)
+		return -1;	/* a replay */
 	return !strcmp(names->identity, "bob") && timestamp == 1 ? 4321 : 0;
 }
 
@@ -420,6 +423,10 @@ static void test_malformed_hellos(void)
 	/* the hook sees the client's clock, and may say busy */
 	hello(&ch, "alice");
 	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_IO && proven_timestamp == 1);
+	hello(&ch, "alice");
+	ch.timestamp[7] = 2;
+	CHECK(nd_hello_mac1(&ch, alice_key, ch.mac1) == 0);
+	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_REPLAY && n <= 0);
 	hello(&ch, "bob");
 	CHECK(raw_accept(&ch, sizeof(ch), reply, &n) == ND_ACCEPT_BUSY);
 	CHECK(n == sizeof(*sh) && ntohs(sh->status) == ND_HELLO_BUSY &&
