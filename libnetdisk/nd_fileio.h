@@ -13,5 +13,7 @@
 int nd_pread_full(int fd, void *buf, size_t len, uint64_t off);
 /* Writes len bytes at off; a write that makes no progress is -ENOSPC. */
 int nd_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
+/* Syncs a directory, so that the names made in it survive a crash; 0 or -errno. */
+int nd_sync_dir(const char *dir);
 
 #endif

@@ -225,7 +225,8 @@ int nd_hello_mac1(const struct nd_client_hello *ch, const uint8_t psk[ND_KEY_SIZ
 	int ret = nd_hkdf_expand(psk, ND_MAC1_LABEL, strlen(ND_MAC1_LABEL), key, sizeof(key)) ||
 		  nd_hmac_sha256(key, ch, offsetof(struct nd_client_hello, mac1), mac);
 
-	memcpy(out, mac, ND_MAC1_SIZE);
+	if (!ret)
+		memcpy(out, mac, ND_MAC1_SIZE);
 	nd_wipe(key, sizeof(key));
 	nd_wipe(mac, sizeof(mac));
 	return ret ? -1 : 0;

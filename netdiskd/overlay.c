@@ -571,19 +571,6 @@ int overlay_write_zeroes(struct overlay *o, uint64_t len, uint64_t off)
 	return write_range(o, NULL, len, off);
 }
 
-/* Syncs the directory, so that newly made files survive a crash. */
-static int sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = fsync(fd) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
 int overlay_flush(struct overlay *o)
 {
 	size_t n = 0, *idx = NULL;
@@ -627,7 +614,7 @@ int overlay_flush(struct overlay *o)
 	if (!ret && fdatasync(o->data_fd))
 		ret = -errno;
 	if (!ret && created)
-		ret = sync_dir(o->dir);
+		ret = nd_sync_dir(o->dir);
 	for (size_t i = 0; i < n && !ret; i++)
 		ret = nd_pwrite_full(o->map_fd, copies + i * OVERLAY_CHUNK, OVERLAY_CHUNK,
 				     HEADER_SIZE + (uint64_t)idx[i] * OVERLAY_CHUNK);
@@ -688,7 +675,7 @@ int overlay_reset(const char *cow_dir, const char *export_name, const char *iden
 	if (!ret && unlink(map))
 		ret = -errno;
 	if (!ret)
-		ret = sync_dir(dir);
+		ret = nd_sync_dir(dir);
 	close(fd);
 	return ret;
 }

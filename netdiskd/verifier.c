@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "nd_crypto.h"
+#include "nd_fileio.h"
 #include <netdisk/wire.h>
 
 #define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
@@ -76,28 +77,15 @@ int verifier_boot_id(const char *boot_id_arg, char out[VERIFIER_BOOT_ID_SIZE],
 static int write_synced(const char *path, const char *text, size_t len)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int ret = 0;
+	int ret;
 
 	if (fd < 0)
 		return -errno;
-	/* a short write of so few bytes to a new file is an error too */
-	errno = EIO;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd))
+	ret = nd_pwrite_full(fd, text, len, 0);
+	if (!ret && fsync(fd))
 		ret = -errno;
 	if (close(fd) && !ret)
 		ret = -errno;
-	return ret;
-}
-
-static int sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
 	return ret;
 }
 
@@ -118,7 +106,7 @@ static int write_epoch(const char *dir, const char *epoch, const char *boot_id, 
 	if (!ret && rename(tmp, path))
 		ret = -errno;
 	if (!ret)
-		ret = sync_dir(dir);
+		ret = nd_sync_dir(dir);
 	if (ret) {
 		snprintf(err, err_len, "cannot keep the write verifier's epoch in %s: %s",
 			 path, strerror(-ret));
