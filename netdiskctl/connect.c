@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
-/* The key file and the connection each remote command opens; die(). */
+/* The key file and the connection each remote command opens; die(); JSON strings. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -97,4 +97,20 @@ void client_open(struct nd_client *c, const struct nd_uri *uri,
 	nd_client_set_timeout(c, IO_TIMEOUT_S);
 	if (o->rekey_records)
 		c->s.rekey_records = o->rekey_records;
+}
+
+void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
 }

@@ -8,23 +8,6 @@
 #include "libnetdisk.h"
 #include "netdiskctl.h"
 
-/* A JSON string: the names here are plain, but a URI is the user's text. */
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
-
 static void print_info_json(const char *target, const struct nd_export_info *info,
 			    const char *uuid)
 {

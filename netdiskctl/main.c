@@ -21,6 +21,7 @@ static void usage(FILE *out)
 "       netdiskctl detach netdiskN|/dev/netdisk/LINK|NAME\n"
 "       netdiskctl rekey [-K PATH|--key-desc=DESC] netdiskN|/dev/netdisk/LINK|NAME\n"
 "       netdiskctl list\n"
+"       netdiskctl status [--json] [--socket PATH]\n"
 "       netdiskctl overlay list [-c CONFIG] [--json] [EXPORT]\n"
 "       netdiskctl overlay reset [-c CONFIG] EXPORT IDENTITY\n"
 "       netdiskctl overlay merge [-c CONFIG] [--progress] EXPORT IDENTITY NEW-IMAGE\n"
@@ -51,7 +52,9 @@ static void usage(FILE *out)
 "                         exports (default: /etc/netdisk/netdiskd.conf)\n"
 "  -p, --progress         copy, overlay merge: show progress (default when\n"
 "                         stderr is a terminal)\n"
-"      --json             info, list, overlay list: print JSON\n"
+"      --json             info, list, overlay list, status: print JSON\n"
+"      --socket=PATH      status: netdiskd's admin socket (default:\n"
+"                         " DEFAULT_ADMIN_SOCKET ")\n"
 "      --list             info: list the server's exports this identity may use\n"
 "  -h, --help             show this help\n");
 }
@@ -63,6 +66,7 @@ static const struct {
 } applies[] = {
 	{ "keygen", "" },
 	{ "list", "JT" },
+	{ "status", "JU" },
 	{ "overlay", "cJp" },
 	{ "detach", "T" },
 	{ "rekey", "KDT" },
@@ -131,6 +135,7 @@ int main(int argc, char **argv)
 		{ "progress", no_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "list", no_argument, NULL, 'l' },
+		{ "socket", required_argument, NULL, 'U' },
 #ifdef NETDISK_TEST_HOOKS
 		{ "rekey-records", required_argument, NULL, 'R' },	/* tests only */
 #endif
@@ -181,6 +186,9 @@ int main(int argc, char **argv)
 			break;
 		case 'l':
 			o.list = true;
+			break;
+		case 'U':
+			o.admin_socket = optarg;
 			break;
 #ifdef NETDISK_TEST_HOOKS
 		case 'R': {
@@ -248,6 +256,8 @@ int main(int argc, char **argv)
 		return cmd_keygen();
 	if (!strcmp(cmd, "list") && optind == argc)
 		return cmd_list(&o);
+	if (!strcmp(cmd, "status") && optind == argc)
+		return cmd_status(&o);
 	if (!strcmp(cmd, "overlay"))
 		return overlay(&o, given, argc - optind, argv + optind);
 	if (!strcmp(cmd, "detach") && optind + 1 == argc)

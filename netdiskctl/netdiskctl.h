@@ -11,6 +11,8 @@
 #define DEFAULT_CLIENT_KEY_FILE "/etc/netdisk/netdisk.key"
 #define IO_TIMEOUT_S 120	/* a server silent this long is gone */
 #define BUSY_WAIT_S 120		/* a server at its connection limit, this long */
+/* where netdiskd.service has netdiskd answer netdiskctl status */
+#define DEFAULT_ADMIN_SOCKET "/run/netdiskd/admin.sock"
 
 struct client_opts {
 	const char *key_file;
@@ -30,6 +32,7 @@ struct client_opts {
 	bool progress;
 	bool json;
 	bool list;		/* info: the server's exports */
+	const char *admin_socket;	/* status: NULL for DEFAULT_ADMIN_SOCKET */
 	uint64_t rekey_records;
 };
 
@@ -55,9 +58,12 @@ void client_open(struct nd_client *c, const struct nd_uri *uri,
 		 const struct client_opts *o, const uint8_t key[ND_KEY_SIZE]);
 /* Says once per process that the server at host is busy. */
 void say_busy(void *host, unsigned int wait_ms);
+/* Prints s as a JSON string, escaped. */
+void json_string(const char *s);
 
 int cmd_keygen(void);
 int cmd_info(const struct client_opts *o, const char *target);
+int cmd_status(const struct client_opts *o);
 int cmd_copy(const struct client_opts *o, const char *src, const char *dst);
 /* attach.c: the kernel module's disks */
 int cmd_attach(const struct client_opts *o, const char *target);

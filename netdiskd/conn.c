@@ -59,12 +59,10 @@ struct conn {
 	 */
 	pthread_mutex_t recv_lock;	/* one reader at a time; closing, requests */
 	pthread_mutex_t send_lock;	/* orders sealing and sending of replies */
-	pthread_mutex_t lock;		/* bytes_read, bytes_written */
 	bool closing;			/* a read failed: no more requests */
 	pthread_t workers[CONN_WORKERS - 1];
 	unsigned int worker_count;
-
-	uint64_t requests, bytes_read, bytes_written;
+	/* the counters are link's: netdiskctl status reads them */
 };
 
 static enum nd_key_kind lookup_key(void *ctx, const char *identity, struct nd_psks *psks)
@@ -193,12 +191,11 @@ static void run_request(struct conn *c, struct job *j)
 		log_msg(LOG_WARNING, &c->peer, "dropping connection: %s", why);
 		shutdown(c->fd, SHUT_RDWR);
 	}
-	pthread_mutex_lock(&c->lock);
 	if (!st && j->rq.type == ND_CMD_READ)
-		c->bytes_read += j->rq.length;
+		atomic_fetch_add(&c->link.bytes_read, j->rq.length);
 	else if (!st && j->rq.type == ND_CMD_WRITE)
-		c->bytes_written += j->rq.length;
-	pthread_mutex_unlock(&c->lock);
+		atomic_fetch_add(&c->link.bytes_written, j->rq.length);
+	atomic_fetch_sub(&c->link.in_flight, 1);
 }
 
 /*
@@ -233,10 +230,12 @@ static bool next_request(struct conn *c, struct job *j)
 
 	pthread_mutex_lock(&c->recv_lock);
 	ok = !c->closing && read_request(c, j);
-	if (ok)
-		c->requests++;
-	else
+	if (ok) {
+		atomic_fetch_add(&c->link.requests, 1);
+		atomic_fetch_add(&c->link.in_flight, 1);
+	} else {
 		c->closing = true;
+	}
 	pthread_mutex_unlock(&c->recv_lock);
 	return ok;
 }
@@ -384,11 +383,12 @@ static void send_list(struct conn *c)
 
 static struct log_limit busy_answers = LOG_LIMIT_INIT;
 
-/* Why a connection found no room, for the log. */
-static void log_no_room(struct conn *c, const char *told)
+/* A connection that found no room: counted, and why goes to the log. */
+static void no_room(struct conn *c, const char *told)
 {
 	const struct server_config *cfg = &c->gen->cfg;
 
+	atomic_fetch_add(&c->srv->busy, 1);
 	if (c->admission == SERVER_CROWDED)
 		log_limited(&busy_answers, LOG_INFO, &c->peer, "%s: %u handshakes are open "
 			    "from this address", told, MAX_HANDSHAKES_PER_ADDRESS);
@@ -452,7 +452,7 @@ static bool handshake(struct conn *c)
 
 	r = nd_session_accept(&c->s, &ops, &c->hello, &c->key_kind, key);
 	if (r == ND_ACCEPT_BUSY) {
-		log_no_room(c, "told busy before the handshake");
+		no_room(c, "told busy before the handshake");
 		return false;
 	}
 	if (r != ND_ACCEPT_OK) {
@@ -474,7 +474,7 @@ static bool handshake(struct conn *c)
 		c->admission = server_peer_promote(srv, &c->link, c->hello.identity, &limits);
 		if (c->admission != SERVER_ADMIT) {
 			/* others took the last places while this one authenticated */
-			log_no_room(c, "told FULL after the handshake");
+			no_room(c, "told FULL after the handshake");
 			send_info(c, ND_ERR_FULL);
 			return false;
 		}
@@ -513,6 +513,7 @@ static bool handshake(struct conn *c)
 	}
 	if (!send_info(c, ND_OK))
 		return false;
+	server_peer_serving(srv, &c->link, c->export_name);
 	if (c->key_kind == ND_KEY_IDENTITY)
 		log_msg(LOG_INFO, &c->peer, "connected to export '%s' (%s)", ec->name,
 			c->read_only ? "read-only" : "read-write");
@@ -529,7 +530,6 @@ static void conn_release(struct conn *c)
 	nd_session_free(&c->s);
 	pthread_mutex_destroy(&c->recv_lock);
 	pthread_mutex_destroy(&c->send_lock);
-	pthread_mutex_destroy(&c->lock);
 }
 
 static void conn_free(struct conn *c)
@@ -552,8 +552,9 @@ static void serve(struct conn *c)
 		pthread_join(c->workers[i], NULL);
 	log_msg(LOG_INFO, &c->peer,
 		"disconnected after %llu requests (%llu bytes read, %llu written)",
-		(unsigned long long)c->requests, (unsigned long long)c->bytes_read,
-		(unsigned long long)c->bytes_written);
+		(unsigned long long)atomic_load(&c->link.requests),
+		(unsigned long long)atomic_load(&c->link.bytes_read),
+		(unsigned long long)atomic_load(&c->link.bytes_written));
 }
 
 static void *conn_main(void *arg)
@@ -625,7 +626,6 @@ int conn_start(struct server *srv, int fd, const struct sockaddr *addr,
 	nd_session_init(&c->s, fd);
 	pthread_mutex_init(&c->recv_lock, NULL);
 	pthread_mutex_init(&c->send_lock, NULL);
-	pthread_mutex_init(&c->lock, NULL);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	/* a client that vanished gives its place back within about a minute */

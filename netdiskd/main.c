@@ -13,16 +13,22 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
+#include "admin.h"
 #include "check.h"
 #include "conn.h"
 #include "listen.h"
 #include "log.h"
 #include "options.h"
 #include "server.h"
+#include "status.h"
+
+/* How often --metrics-file is written anew. */
+#define METRICS_INTERVAL_S 10
 
 static void accept_one(struct server *srv, int lfd)
 {
@@ -111,21 +117,48 @@ static void reload(struct server *srv, const struct options *o)
 	sd_notifyf(0, "READY=1\nSTATUS=Serving %zu export(s)", srv->gen->cfg.export_count);
 }
 
-/* Accepts connections until SIGTERM or SIGINT arrives on sfd. */
-static int run(struct server *srv, const struct options *o, int *lfds, size_t nl, int sfd)
+static long monotonic_s(void)
 {
-	struct pollfd pfd[LISTEN_MAX_FDS + 1];
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec;
+}
+
+/*
+ * Accepts connections until SIGTERM or SIGINT arrives on sfd; answers the
+ * admin socket and writes the metrics file on the way.
+ */
+static int run(struct server *srv, const struct options *o, int *lfds, size_t nl, int sfd,
+	       struct admin *admin)
+{
+	struct pollfd pfd[LISTEN_MAX_FDS + 1 + ADMIN_POLL_FDS];
+	long metrics_due = monotonic_s();
 
 	for (size_t i = 0; i < nl; i++)
 		pfd[i] = (struct pollfd){ .fd = lfds[i], .events = POLLIN };
 	pfd[nl] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	for (;;) {
-		if (poll(pfd, nl + 1, -1) < 0) {
+		int timeout_ms = -1;
+		size_t na;
+
+		if (o->metrics_file && monotonic_s() >= metrics_due) {
+			status_write_metrics(srv, o->metrics_file);
+			metrics_due = monotonic_s() + METRICS_INTERVAL_S;
+		}
+		if (o->metrics_file) {
+			long left = metrics_due - monotonic_s();
+
+			timeout_ms = left > 0 ? (int)left * 1000 : 0;
+		}
+		na = admin_poll_fds(admin, pfd + nl + 1, &timeout_ms);
+		if (poll(pfd, nl + 1 + na, timeout_ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll failed: %m");
 			return -1;
 		}
+		admin_run(admin, srv, pfd + nl + 1, na);
 		if (pfd[nl].revents) {
 			struct signalfd_siginfo si;
 
@@ -200,6 +233,7 @@ int main(int argc, char **argv)
 	char boot_id[VERIFIER_BOOT_ID_SIZE], err[PATH_MAX + 256];
 	const char *state_dir = state_directory();
 	struct server_gen *gen;
+	struct admin admin;
 	struct server srv;
 	int lfds[LISTEN_MAX_FDS];
 	char last[LOG_MSG_SIZE];
@@ -247,13 +281,21 @@ int main(int argc, char **argv)
 	}
 	if (listen_open(&srv.gen->cfg, o.port, lfds, &nl))
 		goto out;
-	sd_notifyf(0, "READY=1\nSTATUS=Serving %zu export(s)", srv.gen->cfg.export_count);
-	if (run(&srv, &o, lfds, nl, sfd))
+	admin_none(&admin);
+	if (o.admin_socket && admin_open(&admin, o.admin_socket))
 		goto out;
+	sd_notifyf(0, "READY=1\nSTATUS=Serving %zu export(s)", srv.gen->cfg.export_count);
+	if (run(&srv, &o, lfds, nl, sfd, &admin)) {
+		admin_close(&admin);
+		goto out;
+	}
 	sd_notify(0, "STOPPING=1");
 	for (size_t i = 0; i < nl; i++)
 		close(lfds[i]);
+	admin_close(&admin);
 	server_stop_peers(&srv);
+	if (o.metrics_file)
+		status_write_metrics(&srv, o.metrics_file);
 	ret = 0;
 out:
 	/* every acknowledged write is on disk: the next boot may keep the verifiers */

@@ -39,6 +39,10 @@ static void usage(FILE *out)
 "                            within S seconds (default: %d)\n"
 "      --boot-id=ID          the host's boot id, for the write verifier\n"
 "                            (default: the kernel's; netdiskd.service passes it)\n"
+"      --admin-socket=PATH   answer netdiskctl status on this local socket,\n"
+"                            made mode 0660 (netdiskd.service passes one)\n"
+"      --metrics-file=PATH   write counters for node_exporter's textfile\n"
+"                            collector here every 10 s\n"
 "  -t, --check               check the configuration, the keys and the exports,\n"
 "                            print what would be served, and exit (0: good)\n"
 "  -v, --verbose             log every refused request\n"
@@ -74,6 +78,8 @@ int options_parse(int argc, char **argv, struct options *o)
 		{ "max-connections", required_argument, NULL, 'M' },
 		{ "handshake-timeout", required_argument, NULL, 'T' },
 		{ "boot-id", required_argument, NULL, 'B' },
+		{ "admin-socket", required_argument, NULL, 'A' },
+		{ "metrics-file", required_argument, NULL, 'm' },
 		{ "check", no_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -162,6 +168,18 @@ int options_parse(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->boot_id_arg = optarg;
+			break;
+		case 'A':
+		case 'm':
+			if (*optarg != '/') {
+				fprintf(stderr, "netdiskd: --%s takes an absolute path\n",
+					opt == 'A' ? "admin-socket" : "metrics-file");
+				return -1;
+			}
+			if (opt == 'A')
+				o->admin_socket = optarg;
+			else
+				o->metrics_file = optarg;
 			break;
 		case 'R':
 			if (parse_ulong(optarg, ND_REKEY_RECORDS, &n)) {

@@ -30,6 +30,8 @@ struct options {
 	unsigned long long test_unanswered_offset;
 	unsigned long long test_empty_read_offset;
 	const char *boot_id_arg;
+	const char *admin_socket;	/* --admin-socket: status for netdiskctl */
+	const char *metrics_file;	/* --metrics-file: Prometheus text format */
 	bool check;			/* --check: print what would be served, exit */
 };
 

@@ -2,6 +2,7 @@
 #include "record-buf.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
 
 /*
@@ -15,6 +16,7 @@
 static pthread_mutex_t idle_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t *idle[RECORD_BUF_IDLE];
 static unsigned int idle_count;
+static _Atomic size_t mapped;		/* buffers mapped: in use or idle */
 
 uint8_t *record_buf_get(void)
 {
@@ -29,7 +31,10 @@ uint8_t *record_buf_get(void)
 		return buf;
 	p = mmap(NULL, RECORD_BUF_SIZE, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	atomic_fetch_add(&mapped, 1);
+	return p;
 }
 
 void record_buf_put(uint8_t *buf)
@@ -42,6 +47,13 @@ void record_buf_put(uint8_t *buf)
 		buf = NULL;
 	}
 	pthread_mutex_unlock(&idle_lock);
-	if (buf)
+	if (buf) {
 		munmap(buf, RECORD_BUF_SIZE);
+		atomic_fetch_sub(&mapped, 1);
+	}
+}
+
+size_t record_buf_mapped_bytes(void)
+{
+	return atomic_load(&mapped) * RECORD_BUF_SIZE;
 }

@@ -7,6 +7,7 @@
 #ifndef NETDISKD_RECORD_BUF_H
 #define NETDISKD_RECORD_BUF_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "nd_session.h"
@@ -20,5 +21,7 @@
 uint8_t *record_buf_get(void);
 /* Keeps buf for the next get, or frees it when enough are kept; NULL is ok. */
 void record_buf_put(uint8_t *buf);
+/* The memory the buffers take: those in use and those kept idle. */
+size_t record_buf_mapped_bytes(void);
 
 #endif

@@ -16,6 +16,7 @@ int server_init(struct server *srv)
 		return -1;
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_cond_init(&srv->idle, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &srv->started);
 	return 0;
 }
 
@@ -192,6 +193,7 @@ bool server_peer_add(struct server *srv, struct server_peer *c)
 	unsigned int same = 0;
 	bool ok;
 
+	clock_gettime(CLOCK_MONOTONIC, &c->since);
 	pthread_mutex_lock(&srv->lock);
 	ok = !srv->stopping;
 	if (ok) {
@@ -306,9 +308,17 @@ enum server_admission server_peer_promote(struct server *srv, struct server_peer
 		else
 			srv->handshake_count--;
 		srv->conn_count++;
+		atomic_fetch_add(&srv->admitted, 1);
 	}
 	pthread_mutex_unlock(&srv->lock);
 	return a;
+}
+
+void server_peer_serving(struct server *srv, struct server_peer *c, const char *export_name)
+{
+	pthread_mutex_lock(&srv->lock);
+	snprintf(c->export_name, sizeof(c->export_name), "%s", export_name);
+	pthread_mutex_unlock(&srv->lock);
 }
 
 void server_peer_remove(struct server *srv, struct server_peer *c)
@@ -329,6 +339,9 @@ void server_peer_remove(struct server *srv, struct server_peer *c)
 	else if (!c->evicted)
 		srv->handshake_count--;
 	srv->live_count--;
+	atomic_fetch_add(&srv->ended_requests, atomic_load(&c->requests));
+	atomic_fetch_add(&srv->ended_bytes_read, atomic_load(&c->bytes_read));
+	atomic_fetch_add(&srv->ended_bytes_written, atomic_load(&c->bytes_written));
 	pthread_cond_broadcast(&srv->idle);
 	pthread_mutex_unlock(&srv->lock);
 }

@@ -8,7 +8,10 @@
 
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "config.h"
 #include "export.h"
@@ -39,6 +42,11 @@ struct server_peer {
 	bool crowded;				/* its address had its fill: to be told busy */
 	bool proven;				/* its ClientHello was: see MAX_PROVEN */
 	char identity[ND_NAME_SIZE];		/* once proven: as claimed */
+	char export_name[ND_NAME_SIZE];		/* once serving: server_peer_serving() */
+	struct timespec since;			/* CLOCK_MONOTONIC: when it was added */
+
+	/* what it served: only its own threads add, without the lock */
+	_Atomic uint64_t requests, in_flight, bytes_read, bytes_written;
 };
 
 /* docs/protocol.md, "Admission": what authenticated connections may number. */
@@ -85,6 +93,13 @@ struct server {
 	char epoch[VERIFIER_BOOT_ID_SIZE];	/* the verifiers': verifier.h */
 	bool sync_failed;		/* an export's final sync failed; under lock */
 	bool stopping;
+
+	/* for netdiskctl status and the metrics file (status.h); no lock */
+	struct timespec started;	/* CLOCK_MONOTONIC */
+	_Atomic uint64_t admitted;	/* connections that took a place */
+	_Atomic uint64_t busy;		/* told busy before, or FULL after, the handshake */
+	/* what connections that ended served */
+	_Atomic uint64_t ended_requests, ended_bytes_read, ended_bytes_written;
 };
 
 /* 0, or -1 out of memory. */
@@ -140,6 +155,8 @@ enum server_admission server_room(struct server *srv, const char *identity,
 enum server_admission server_peer_promote(struct server *srv, struct server_peer *p,
 					  const char *identity,
 					  const struct server_limits *limits);
+/* Serving export_name: from now on netdiskctl status names it. */
+void server_peer_serving(struct server *srv, struct server_peer *p, const char *export_name);
 void server_peer_remove(struct server *srv, struct server_peer *p);
 /*
  * Refuses new connections, stops every authenticated one from reading, and
