@@ -33,6 +33,8 @@ static char *ask(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		die("socket: %s", strerror(errno));
+	/* a connect to a full backlog waits, as long as the send timeout */
+	nd_set_socket_timeout(fd, SO_SNDTIMEO, 10);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		if (errno == EACCES || errno == EPERM)
 			die_status(EXIT_AUTH, "%s: %s (root or the netdiskd group only)", path,
@@ -63,7 +65,7 @@ static char *ask(const char *path)
 	}
 	close(fd);
 	text[len] = '\0';
-	if (len < 4 || strcmp(text + len - 4, "end\n"))
+	if (len < 5 || strcmp(text + len - 5, "\nend\n") || !strstr(text, "\nserver "))
 		die("%s: netdiskd's answer was cut off (it was out of memory, answering "
 		    "too many at once, or could not send it all within 5 s)", path);
 	if (strncmp(text, "netdisk-status 1\n", 17))
@@ -102,23 +104,28 @@ static const char *get(const struct fields *f, const char *key)
 	return "?";
 }
 
-/* Numbers go into JSON as they are; only digits came from netdiskd. */
-static bool is_number(const char *v)
+/* The fields that hold names, not counts: a client chooses its identity. */
+static bool is_name(const char *key)
 {
-	return *v && strspn(v, "0123456789") == strlen(v);
+	return !strcmp(key, "address") || !strcmp(key, "state") || !strcmp(key, "identity") ||
+	       !strcmp(key, "export");
 }
 
 static void print_fields_json(const struct fields *f)
 {
 	putchar('{');
 	for (unsigned int i = 0; i < f->n; i++) {
-		printf("%s\"%s\": ", i ? ", " : "", f->key[i]);
-		if (is_number(f->value[i]))
-			fputs(f->value[i], stdout);
-		else if (!strcmp(f->value[i], "-"))
+		const char *v = f->value[i];
+
+		printf("%s", i ? ", " : "");
+		json_string(f->key[i]);
+		printf(": ");
+		if (is_name(f->key[i]) && !strcmp(v, "-"))
 			fputs("null", stdout);
+		else if (is_name(f->key[i]) || !*v || strspn(v, "0123456789") != strlen(v))
+			json_string(v);
 		else
-			json_string(f->value[i]);
+			fputs(v, stdout);
 	}
 	putchar('}');
 }

@@ -35,29 +35,45 @@ int admin_open(struct admin *a, const char *path)
 		return -1;
 	}
 	strcpy(sa.sun_path, path);
-	if (!lstat(path, &st)) {
-		if (!S_ISSOCK(st.st_mode)) {
-			log_err("admin socket %s: a file that is not a socket is in the way", path);
-			return -1;
-		}
-		unlink(path);
-	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		log_err("admin socket: %m");
 		return -1;
+	}
+	if (!lstat(path, &st)) {
+		if (!S_ISSOCK(st.st_mode)) {
+			log_err("admin socket %s: a file that is not a socket is in the way", path);
+			goto fail;
+		}
+		/* another netdiskd's, if it answers; else one left by a dead run */
+		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)) || errno == EAGAIN) {
+			log_err("admin socket %s: another netdiskd answers there", path);
+			goto fail;
+		}
+		close(fd);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0) {
+			log_err("admin socket: %m");
+			return -1;
+		}
+		if (unlink(path) && errno != ENOENT) {
+			log_err("admin socket %s: cannot remove the stale socket: %m", path);
+			goto fail;
+		}
 	}
 	old = umask(0117);
 	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (ret || listen(fd, 16)) {
 		log_err("admin socket %s: %m", path);
-		close(fd);
-		return -1;
+		goto fail;
 	}
 	a->lfd = fd;
 	a->path = path;
 	return 0;
+fail:
+	close(fd);
+	return -1;
 }
 
 static void answer_end(struct admin_answer *ans)
@@ -117,8 +133,12 @@ static void accept_one(struct admin *a, struct server *srv)
 	int fd = accept4(a->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	FILE *f;
 
-	if (fd < 0)
+	if (fd < 0) {
+		/* the connection stays queued: poll would return at once, again */
+		if (errno == EMFILE || errno == ENFILE)
+			usleep(100 * 1000);
 		return;
+	}
 	for (size_t i = 0; i < ADMIN_ANSWERS && !ans; i++)
 		if (a->answers[i].fd < 0)
 			ans = &a->answers[i];
@@ -136,7 +156,7 @@ static void accept_one(struct admin *a, struct server *srv)
 	}
 	status_format(srv, f);
 	if (fclose(f) || !answer_send(ans))
-		answer_end(ans);
+		answer_end(ans);	/* a text that fclose() cut has no "end" */
 }
 
 void admin_run(struct admin *a, struct server *srv, const struct pollfd *pfd, size_t n)

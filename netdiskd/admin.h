@@ -39,8 +39,9 @@ struct admin {
 };
 
 /*
- * Listens on path, replacing a socket left there by an earlier run (never
- * another kind of file); path stays the caller's. 0, or -1 after logging.
+ * Listens on path, replacing a socket left there by a run that is gone
+ * (never a live one, nor another kind of file); path stays the caller's.
+ * 0, or -1 after logging why, with no admin socket.
  */
 int admin_open(struct admin *a, const char *path);
 /* No admin socket: admin_poll_fds() gives nothing to poll. */

@@ -166,8 +166,10 @@ static void run_request(struct conn *c, struct job *j)
 
 #ifdef NETDISK_TEST_HOOKS
 	if (j->rq.type == ND_CMD_READ && c->gen->cfg.test_unanswered_offset &&
-	    j->rq.offset == c->gen->cfg.test_unanswered_offset)
+	    j->rq.offset == c->gen->cfg.test_unanswered_offset) {
+		atomic_fetch_sub(&c->link.in_flight, 1);
 		return;	/* a server that loses a request */
+	}
 #endif
 	/* The reply header overwrites the request header: rq is a copy. */
 	st = protocol_execute(c->backend, c->export_name, c->read_only, &j->rq,
@@ -595,10 +597,15 @@ static void format_address(const struct sockaddr *sa, char *out, size_t len,
 		snprintf(out, len, "%s:%u", host, port);
 	} else if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		/* a dual-stack socket's IPv4 client, as IPv4: one host, one name */
+		bool v4 = IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr);
 
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, INET6_ADDRSTRLEN);
+		if (v4)
+			inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], host, INET6_ADDRSTRLEN);
+		else
+			inet_ntop(AF_INET6, &in6->sin6_addr, host, INET6_ADDRSTRLEN);
 		port = ntohs(in6->sin6_port);
-		snprintf(out, len, "[%s]:%u", host, port);
+		snprintf(out, len, v4 ? "%s:%u" : "[%s]:%u", host, port);
 	} else {
 		snprintf(out, len, "local");
 	}

@@ -282,8 +282,9 @@ int main(int argc, char **argv)
 	if (listen_open(&srv.gen->cfg, o.port, lfds, &nl))
 		goto out;
 	admin_none(&admin);
+	/* status is for the administrator: without it the disks are still served */
 	if (o.admin_socket && admin_open(&admin, o.admin_socket))
-		goto out;
+		log_warn("serving without the admin socket: netdiskctl status will not answer");
 	sd_notifyf(0, "READY=1\nSTATUS=Serving %zu export(s)", srv.gen->cfg.export_count);
 	if (run(&srv, &o, lfds, nl, sfd, &admin)) {
 		admin_close(&admin);

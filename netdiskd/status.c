@@ -12,6 +12,8 @@
 #include "log.h"
 #include "record-buf.h"
 
+static struct log_limit metrics_errors = LOG_LIMIT_INIT;
+
 static uint64_t seconds_since(const struct timespec *t)
 {
 	struct timespec now;
@@ -71,13 +73,14 @@ static void snapshot(struct server *srv, struct server_figures *s, FILE *conns)
 			atomic_load(&p->requests), atomic_load(&p->in_flight),
 			atomic_load(&p->bytes_read), atomic_load(&p->bytes_written));
 	}
+	/* a peer moves its counters to ended_* under the lock: none counted twice */
+	s->requests += atomic_load(&srv->ended_requests);
+	s->bytes_read += atomic_load(&srv->ended_bytes_read);
+	s->bytes_written += atomic_load(&srv->ended_bytes_written);
 	pthread_mutex_unlock(&srv->lock);
 	s->uptime = seconds_since(&srv->started);
 	s->admitted = atomic_load(&srv->admitted);
 	s->busy = atomic_load(&srv->busy);
-	s->requests += atomic_load(&srv->ended_requests);
-	s->bytes_read += atomic_load(&srv->ended_bytes_read);
-	s->bytes_written += atomic_load(&srv->ended_bytes_written);
 	s->record_buffer_bytes = record_buf_mapped_bytes();
 }
 
@@ -87,21 +90,22 @@ void status_format(struct server *srv, FILE *f)
 	char *lines = NULL;
 	size_t lines_len = 0;
 	FILE *conns = open_memstream(&lines, &lines_len);
+	bool whole = conns != NULL;
 
 	snapshot(srv, &s, conns);
-	if (conns)
-		fclose(conns);
+	/* a line cut short for want of memory: no "end", so not whole */
+	if (conns && (ferror(conns) | fclose(conns)))
+		whole = false;
 	fprintf(f, "netdisk-status 1\n");
 	fprintf(f, "server uptime=%" PRIu64 " connections=%u handshakes=%u admitted=%" PRIu64
 		" busy=%" PRIu64 " requests=%" PRIu64 " bytes_read=%" PRIu64 " bytes_written=%"
 		PRIu64 " record_buffer_bytes=%zu\n", s.uptime, s.serving, s.handshakes,
 		s.admitted, s.busy, s.requests, s.bytes_read, s.bytes_written,
 		s.record_buffer_bytes);
-	if (conns && lines)
+	if (whole && lines)
 		fputs(lines, f);
 	free(lines);
-	/* without the connections' lines the answer is not whole: no "end" */
-	if (conns)
+	if (whole && !ferror(f))
 		fprintf(f, "end\n");
 }
 
@@ -142,13 +146,15 @@ int status_write_metrics(struct server *srv, const char *path)
 	int fd, ret;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
-		log_err("metrics file %s: the name is too long", path);
+		log_limited(&metrics_errors, LOG_ERR, NULL, "metrics file %s: the name is too long",
+			    path);
 		return -1;
 	}
 	/* readable by node_exporter, which runs as another user */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0 || fchmod(fd, 0644) || !(f = fdopen(fd, "w"))) {
-		log_err("metrics file %s: %m", tmp);
+		log_limited(&metrics_errors, LOG_ERR, NULL, "metrics file %s: %s", tmp,
+			    strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -156,12 +162,14 @@ int status_write_metrics(struct server *srv, const char *path)
 	format_metrics(srv, f);
 	ret = ferror(f);
 	if (fclose(f) || ret) {
-		log_err("metrics file %s: %s", tmp, strerror(errno ? errno : EIO));
+		log_limited(&metrics_errors, LOG_ERR, NULL, "metrics file %s: %s", tmp,
+			    strerror(errno ? errno : EIO));
 		unlink(tmp);
 		return -1;
 	}
 	if (rename(tmp, path)) {
-		log_err("metrics file %s: %m", path);
+		log_limited(&metrics_errors, LOG_ERR, NULL, "metrics file %s: %s", path,
+			    strerror(errno));
 		unlink(tmp);
 		return -1;
 	}

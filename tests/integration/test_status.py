@@ -9,6 +9,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import stat
 import struct
@@ -22,16 +23,21 @@ from test_admission import raw_hello, wait_until
 from test_netdiskd import MiB
 
 
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
 class StatusTest(base.Harness):
-    def status_server(self, *extra):
+    def status_server(self, *extra, listen=None, port=None):
         self.sock = os.path.join(self.tmp, "admin.sock")
         self.metrics = os.path.join(self.tmp, "netdiskd.prom")
         self.disk = self.image("disk.img", 16 * MiB, MiB)
-        self.keys = self.write_key("keys", "alice %s\nbob %s" % (
-            secrets.token_hex(32), secrets.token_hex(32)))
+        self.keys = self.write_key("keys", "alice %s\nbob %s\n007 %s" % (
+            secrets.token_hex(32), secrets.token_hex(32), secrets.token_hex(32)))
         return self.server("--file", self.disk, "--export-name", "golden", "--key-file",
                            self.keys, "--admin-socket", self.sock, "--metrics-file",
-                           self.metrics, *extra)
+                           self.metrics, *extra, listen=listen, port=port)
 
     def status(self, *args, check=True):
         r = subprocess.run([os.path.join(base.BUILD, "netdiskctl"), "status", "--socket",
@@ -91,6 +97,45 @@ class StatusTest(base.Harness):
         self.assertEqual(st["connections"], [])
         self.assertGreaterEqual(st["server"]["requests"], requests, st)
 
+    def test_json_keeps_names_strings_whatever_they_look_like(self):
+        srv = self.status_server()
+        self.hog(srv.port, "007")
+        wait_until(lambda: json.loads(self.status("--json").stdout)["connections"],
+                   "the connection in the status")
+        c = json.loads(self.status("--json").stdout)["connections"][0]
+        self.assertEqual(c["identity"], "007", c)
+
+    def test_an_ipv4_client_of_a_dual_stack_socket_is_named_by_its_ipv4_address(self):
+        # as on the packaged netdiskd.socket (BindIPv6Only=both)
+        activate = shutil.which("systemd-socket-activate")
+        if not activate:
+            self.skipTest("systemd-socket-activate not installed")
+        self.status_server()    # the keys and the disk
+        port = base.free_port()
+        sock = os.path.join(self.tmp, "act.sock")
+        log = open(os.path.join(self.tmp, "act.log"), "w")
+        env = [a for v in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS")
+               if v in os.environ for a in ("-E", v)]
+        p = subprocess.Popen([activate, "-l", "[::]:%d" % port] + env +
+                             [os.path.join(base.BUILD, "netdiskd"), "--file",
+                              self.image("act.img", MiB), "--export-name", "golden",
+                              "--key-file", self.keys, "--admin-socket", sock],
+                             stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_until(lambda: "Listening on" in read(log.name), "the listen socket")
+            self.hog(port, "alice")
+            self.sock = sock
+            wait_until(lambda: os.path.exists(sock) and
+                       json.loads(self.status("--json").stdout)["connections"],
+                       "the connection in the status")
+            c = json.loads(self.status("--json").stdout)["connections"][0]
+            self.assertEqual(c["address"], "127.0.0.1", c)
+        finally:
+            p.send_signal(signal.SIGTERM)
+            rc = p.wait(30)
+            log.close()
+            self.assertEqual(rc, 0, read(log.name))
+
     def test_busy_answers_are_counted_in_the_status_and_the_metrics(self):
         srv = self.status_server("--max-connections", "1")
         self.hog(srv.port, "alice")
@@ -131,18 +176,28 @@ class StatusTest(base.Harness):
         r = self.status(check=False)
         self.assertEqual(r.returncode, 3, r.stderr)
         self.assertIn("cannot reach netdiskd at %s" % self.sock, r.stderr)
-        # a file in the way of the socket is not removed
+        # a file in the way of the socket is not removed, and the disks
+        # are served without the admin socket
         way = os.path.join(self.tmp, "in-the-way")
         with open(way, "w") as f:
             f.write("data\n")
         disk = self.image("d.img", MiB)
-        p = subprocess.run([os.path.join(base.BUILD, "netdiskd"), "--file", disk,
-                            "--key-file", self.key, "--listen", "127.0.0.1:%d" % base.free_port(),
-                            "--admin-socket", way], capture_output=True, text=True, timeout=30)
-        self.assertNotEqual(p.returncode, 0)
-        self.assertIn("a file that is not a socket is in the way", p.stdout + p.stderr)
+        srv = self.server("--file", disk, "--key-file", self.key, "--admin-socket", way)
+        srv.wait_log("a file that is not a socket is in the way")
+        srv.wait_log("serving without the admin socket")
+        self.assertEqual(self.ctl("info", self.uri(srv.port)).returncode, 0)
         with open(way) as f:
             self.assertEqual(f.read(), "data\n")
+        # nor is a live netdiskd's socket taken over by a second one
+        live = self.status_server()
+        other = self.server("--file", self.image("other.img", MiB), "--key-file", self.key,
+                            "--admin-socket", self.sock)
+        other.wait_log("another netdiskd answers there")
+        self.status()
+        self.assertEqual(other.stop(), 0)
+        self.assertTrue(os.path.exists(self.sock), "the second netdiskd removed the first's socket")
+        self.status()
+        self.assertEqual(live.proc.poll(), None)
         p = subprocess.run([os.path.join(base.BUILD, "netdiskd"), "--file", disk,
                             "--key-file", self.key, "--admin-socket", "relative.sock"],
                            capture_output=True, text=True, timeout=30)
